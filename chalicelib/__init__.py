@@ -1,0 +1,1 @@
+"""drink-assistant: the logic behind the Chalice routes in app.py."""

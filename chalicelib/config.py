@@ -1,0 +1,57 @@
+"""Runtime configuration, read once from the environment.
+
+Every stage (local, dev, prod) sets these variables in `.chalice/config.json`; the
+code never asks "am I local?", it only reads what is configured here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    return int(raw) if raw.strip() else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    # Plain PostgreSQL (local, tests). When set it wins over DSQL.
+    database_url: str
+    # Aurora DSQL cluster endpoint and the IAM roles mapped to the DB roles.
+    dsql_endpoint: str
+    dsql_reader_role_arn: str
+    dsql_writer_role_arn: str
+    db_reader_user: str
+    db_writer_user: str
+    db_name: str
+    # Reconnect before DSQL's 60-minute connection limit.
+    db_max_connection_age_s: int
+    # Public base URL that image keys are appended to (CloudFront in AWS).
+    image_base_url: str
+
+    @property
+    def uses_dsql(self) -> bool:
+        return not self.database_url and bool(self.dsql_endpoint)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = os.environ.get
+    return Settings(
+        stage=env("APP_STAGE", "local"),
+        region=env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1",
+        database_url=env("DATABASE_URL", ""),
+        dsql_endpoint=env("DSQL_ENDPOINT", ""),
+        dsql_reader_role_arn=env("DSQL_READER_ROLE_ARN", ""),
+        dsql_writer_role_arn=env("DSQL_WRITER_ROLE_ARN", ""),
+        db_reader_user=env("DB_READER_USER", "da_reader"),
+        db_writer_user=env("DB_WRITER_USER", "da_writer"),
+        db_name=env("DB_NAME", "postgres"),
+        db_max_connection_age_s=_int("DB_MAX_CONNECTION_AGE_S", 50 * 60),
+        image_base_url=env("IMAGE_BASE_URL", "").rstrip("/"),
+    )

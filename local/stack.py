@@ -1,0 +1,138 @@
+"""`make local`: the whole product on one laptop, no AWS account.
+
+Starts the embedded PostgreSQL (unless DATABASE_URL is set), migrates and seeds,
+starts the AWS emulator (moto server), `chalice local --stage local`, and the gateway
+on one port; prints the URLs; Ctrl-C stops every process it started. Data lives
+under .local/ and survives a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from local.pg import LOCAL_DIR, ensure_database, start_embedded  # noqa: E402
+
+PORT = int(os.environ.get("PORT", "8000"))
+API_PORT = int(os.environ.get("API_PORT", "8001"))
+EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "5001"))
+BIN = Path(sys.executable).parent
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (for phones on the network)."""
+    found = set()
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            address = str(info[4][0])
+            if not address.startswith("127."):
+                found.add(address)
+    except OSError:
+        pass
+    return sorted(found)
+
+
+def wait_until(check: object, what: str, timeout_s: float = 60.0) -> None:
+    """Poll `check()` until it is true (a condition, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if check():  # type: ignore[operator]
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def http_ok(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+        return 200 <= response.status < 500
+
+
+def prepare_database() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        admin = start_embedded(LOCAL_DIR / "pg", keep_running=False)
+        url = ensure_database(admin, "drink_assistant")
+    os.environ["DATABASE_URL"] = url
+    from sql.migrate import admin_connection, migrate
+    from sql.seed import seed
+    from chalicelib.db import database
+
+    conn, dsql = admin_connection()
+    with conn:
+        applied = migrate(conn, dsql=dsql)
+    print(f"  migrations applied: {len(applied)}")
+    inserted = seed(database().write)
+    database().close()
+    print("  seed: " + ", ".join(f"{t} +{n}" for t, n in inserted.items()))
+    return url
+
+
+def main() -> int:
+    print("drink-assistant: starting the local stack")
+    database_url = prepare_database()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{EMULATOR_PORT}",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    children: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, args: list[str]) -> None:
+        print(f"  starting {name}")
+        children.append(subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True))
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        start("AWS emulator (moto)", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(EMULATOR_PORT)])
+        start("API (chalice local)", [str(BIN / "chalice"), "local", "--stage", "local", "--host", "127.0.0.1",
+                                     "--port", str(API_PORT), "--no-autoreload"])
+        start("gateway", [sys.executable, "-m", "local.gateway", "--port", str(PORT),
+                          "--api-upstream", f"http://127.0.0.1:{API_PORT}"])
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{EMULATOR_PORT}/moto-api/"), "the AWS emulator")
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{PORT}/api/bar"), "the API behind the gateway")
+        print("\ndrink-assistant is running:")
+        print(f"  web app     http://localhost:{PORT}/")
+        for address in lan_addresses():
+            print(f"  on phones   http://{address}:{PORT}/")
+        print(f"  API         http://localhost:{PORT}/api/drinks")
+        print(f"  emulator    http://127.0.0.1:{EMULATOR_PORT}/")
+        print("Ctrl-C stops everything; data stays in .local/\n")
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("a process exited; stopping the stack")
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping")
+        return 0
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
