@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import random
@@ -172,10 +173,8 @@ class Database:
         with self._lock:
             slot = self._slots.pop(role, None)
         if slot is not None:
-            try:
+            with contextlib.suppress(psycopg.Error):
                 slot.conn.close()
-            except psycopg.Error:
-                pass
 
     def _connection(self, role: Role) -> psycopg.Connection[Any]:
         now = self._clock()

@@ -22,8 +22,16 @@ log = logging.getLogger("drink_assistant.gateway")
 
 ROOT = Path(__file__).resolve().parent.parent
 HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-    "trailers", "transfer-encoding", "upgrade", "host", "content-length",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
 }
 
 API_UPSTREAM: web.AppKey[str] = web.AppKey("api_upstream", str)
@@ -72,7 +80,9 @@ async def serve_frontend(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(root / "index.html", headers={"Cache-Control": "no-cache"})
 
 
-def build_app(*, api_upstream: str, frontend_dir: Path | None = None, runtime: dict[str, Any] | None = None) -> web.Application:
+def build_app(
+    *, api_upstream: str, frontend_dir: Path | None = None, runtime: dict[str, Any] | None = None
+) -> web.Application:
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app[API_UPSTREAM] = api_upstream.rstrip("/")
     app[FRONTEND_DIR] = frontend_dir or frontend_root()

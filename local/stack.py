@@ -65,9 +65,9 @@ def prepare_database() -> str:
         admin = start_embedded(LOCAL_DIR / "pg", keep_running=False)
         url = ensure_database(admin, "drink_assistant")
     os.environ["DATABASE_URL"] = url
+    from chalicelib.db import database
     from sql.migrate import admin_connection, migrate
     from sql.seed import seed
-    from chalicelib.db import database
 
     conn, dsql = admin_connection()
     with conn:
@@ -110,10 +110,32 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         start("AWS emulator (moto)", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(EMULATOR_PORT)])
-        start("API (chalice local)", [str(BIN / "chalice"), "local", "--stage", "local", "--host", "127.0.0.1",
-                                     "--port", str(API_PORT), "--no-autoreload"])
-        start("gateway", [sys.executable, "-m", "local.gateway", "--port", str(PORT),
-                          "--api-upstream", f"http://127.0.0.1:{API_PORT}"])
+        start(
+            "API (chalice local)",
+            [
+                str(BIN / "chalice"),
+                "local",
+                "--stage",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(API_PORT),
+                "--no-autoreload",
+            ],
+        )
+        start(
+            "gateway",
+            [
+                sys.executable,
+                "-m",
+                "local.gateway",
+                "--port",
+                str(PORT),
+                "--api-upstream",
+                f"http://127.0.0.1:{API_PORT}",
+            ],
+        )
         wait_until(lambda: http_ok(f"http://127.0.0.1:{EMULATOR_PORT}/moto-api/"), "the AWS emulator")
         wait_until(lambda: http_ok(f"http://127.0.0.1:{PORT}/api/bar"), "the API behind the gateway")
         print("\ndrink-assistant is running:")

@@ -28,13 +28,22 @@ _GRANT_ON = re.compile(r"^\s*GRANT\s+(.+?)\s+ON\s+(?:TABLE\s+)?([\w.\", ]+?)\s+T
 FORBIDDEN: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bFOREIGN\s+KEY\b|\bREFERENCES\b", re.IGNORECASE), "foreign keys are not supported"),
     (re.compile(r"\b(SMALL|BIG)?SERIAL\d?\b", re.IGNORECASE), "SERIAL is not supported (use UUID keys)"),
-    (re.compile(r"\bCREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER\b", re.IGNORECASE), "triggers are not supported"),
+    (
+        re.compile(r"\bCREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER\b", re.IGNORECASE),
+        "triggers are not supported",
+    ),
     (re.compile(r"\bTRUNCATE\b", re.IGNORECASE), "TRUNCATE is not supported"),
-    (re.compile(r"\bCREATE\s+(GLOBAL\s+|LOCAL\s+)?(TEMP|TEMPORARY)\s+TABLE\b", re.IGNORECASE), "temporary tables are not supported"),
+    (
+        re.compile(r"\bCREATE\s+(GLOBAL\s+|LOCAL\s+)?(TEMP|TEMPORARY)\s+TABLE\b", re.IGNORECASE),
+        "temporary tables are not supported",
+    ),
     (re.compile(r"\bJSONB?\b", re.IGNORECASE), "JSON/JSONB columns are not supported (store JSON as TEXT)"),
     (re.compile(r"\bCREATE\s+EXTENSION\b", re.IGNORECASE), "extensions are not supported"),
     (re.compile(r"\bSAVEPOINT\b", re.IGNORECASE), "SAVEPOINT is not supported"),
-    (re.compile(r"\bALTER\s+DEFAULT\s+PRIVILEGES\b", re.IGNORECASE), "ALTER DEFAULT PRIVILEGES is not supported (GRANT per table)"),
+    (
+        re.compile(r"\bALTER\s+DEFAULT\s+PRIVILEGES\b", re.IGNORECASE),
+        "ALTER DEFAULT PRIVILEGES is not supported (GRANT per table)",
+    ),
 ]
 _INDEX = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\b", re.IGNORECASE)
 _INDEX_ASYNC = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+ASYNC\b", re.IGNORECASE)

@@ -175,8 +175,13 @@ def admin_connection() -> tuple[psycopg.Connection[Any], bool]:
     client = boto3.client("dsql", region_name=config.region)
     token = client.generate_db_connect_admin_auth_token(Hostname=config.dsql_endpoint, Region=config.region)
     conn = psycopg.connect(
-        host=config.dsql_endpoint, port=5432, dbname=config.db_name, user="admin",
-        password=token, sslmode="require", autocommit=True,
+        host=config.dsql_endpoint,
+        port=5432,
+        dbname=config.db_name,
+        user="admin",
+        password=token,
+        sslmode="require",
+        autocommit=True,
     )
     return conn, True
 

@@ -37,34 +37,64 @@ def build_rows(menu: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
     catalog = {i["name"].lower(): i for i in menu["ingredients"]}
     rows: dict[str, list[tuple[Any, ...]]] = {"sections": [], "ingredients": [], "drinks": [], "drink_ingredients": []}
     for s in menu["sections"]:
-        rows["sections"].append((seed_id("section", s["name"]), s["name"], s["name"].lower(), s.get("description", ""), s.get("position", 0)))
+        rows["sections"].append(
+            (
+                seed_id("section", s["name"]),
+                s["name"],
+                s["name"].lower(),
+                s.get("description", ""),
+                s.get("position", 0),
+            )
+        )
     for i in menu["ingredients"]:
-        rows["ingredients"].append((seed_id("ingredient", i["name"]), i["name"], i["name"].lower(), i.get("category", "other"), i.get("in_stock", True)))
+        rows["ingredients"].append(
+            (
+                seed_id("ingredient", i["name"]),
+                i["name"],
+                i["name"].lower(),
+                i.get("category", "other"),
+                i.get("in_stock", True),
+            )
+        )
     for position, d in enumerate(menu["drinks"]):
         if d["section"] not in sections:
             raise ValueError(f"drink {d['name']!r}: unknown section {d['section']!r}")
         drink_id = seed_id("drink", d["name"])
         rows["drinks"].append(
             (
-                drink_id, seed_id("section", d["section"]), d["name"], d["name"].lower(), d.get("description", ""),
-                json.dumps(d["ingredients"]), json.dumps(d.get("recipe_steps", [])), d.get("glass", ""),
-                d.get("garnish", ""), json.dumps(d.get("tags", [])), d.get("abv"), position,
+                drink_id,
+                seed_id("section", d["section"]),
+                d["name"],
+                d["name"].lower(),
+                d.get("description", ""),
+                json.dumps(d["ingredients"]),
+                json.dumps(d.get("recipe_steps", [])),
+                d.get("glass", ""),
+                d.get("garnish", ""),
+                json.dumps(d.get("tags", [])),
+                d.get("abv"),
+                position,
             )
         )
         for order, item in enumerate(d["ingredients"]):
             if item["name"].lower() not in catalog:
                 raise ValueError(f"drink {d['name']!r}: ingredient {item['name']!r} is not in the catalog")
-            rows["drink_ingredients"].append((drink_id, seed_id("ingredient", item["name"]), order, bool(item.get("optional", False))))
+            rows["drink_ingredients"].append(
+                (drink_id, seed_id("ingredient", item["name"]), order, bool(item.get("optional", False)))
+            )
     return rows
 
 
 INSERTS = {
-    "sections": "INSERT INTO sections (id, name, name_key, description, position) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-    "ingredients": "INSERT INTO ingredients (id, name, name_key, category, in_stock) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+    "sections": """INSERT INTO sections (id, name, name_key, description, position)
+                   VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+    "ingredients": """INSERT INTO ingredients (id, name, name_key, category, in_stock)
+                      VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
     "drinks": """INSERT INTO drinks (id, section_id, name, name_key, description, ingredients_json, recipe_steps_json,
                  glass, garnish, tags_json, abv, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                  ON CONFLICT DO NOTHING""",
-    "drink_ingredients": "INSERT INTO drink_ingredients (drink_id, ingredient_id, position, optional) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+    "drink_ingredients": """INSERT INTO drink_ingredients (drink_id, ingredient_id, position, optional)
+                            VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING""",
 }
 
 
