@@ -1,0 +1,108 @@
+"""`make local` end to end: the stack starts, serves the menu through one port, stops
+every process on Ctrl-C, and a restart changes and duplicates nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from local.pg import drop_database, ensure_database
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+        return response.status, response.read()
+
+
+def wait_for(check: Any, timeout_s: float, what: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"stack exited early ({proc.returncode}) while waiting for {what}")
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def run_stack(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "API_PORT": str(free_port()),
+        "EMULATOR_PORT": str(free_port()),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "local/stack.py"], cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    wait_for(lambda: fetch(f"http://127.0.0.1:{port}/api/bar")[0] == 200, 120, "the API behind the gateway", proc)
+    return proc, port
+
+
+def stop(proc: subprocess.Popen[bytes]) -> list[int]:
+    children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    return children
+
+
+def counts(url: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+            for t in ("sections", "drinks", "ingredients", "drink_ingredients", "schema_migrations")
+        }
+
+
+def test_make_local_serves_the_menu_and_restarts_cleanly(pg_cluster: str, tmp_path: Path) -> None:
+    name = f"da_stack_{uuid.uuid4().hex[:8]}"
+    url = ensure_database(pg_cluster, name)
+    try:
+        proc, port = run_stack(url, tmp_path / "first.log")
+        try:
+            status, body = fetch(f"http://127.0.0.1:{port}/api/drinks")
+            assert status == 200 and len(json.loads(body)) >= 40
+            status, page = fetch(f"http://127.0.0.1:{port}/")
+            assert status == 200 and b"<html" in page.lower()
+            status, config = fetch(f"http://127.0.0.1:{port}/config.json")
+            assert json.loads(config)["apiUrl"] == "/api"
+        finally:
+            children = stop(proc)
+        assert children, "the stack started child processes"
+        assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+        first = counts(url)
+
+        proc, port = run_stack(url, tmp_path / "second.log")
+        stop(proc)
+        assert counts(url) == first
+        assert "migrations applied: 0" in (tmp_path / "second.log").read_text()
+    finally:
+        drop_database(pg_cluster, name)
