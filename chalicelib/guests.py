@@ -1,0 +1,240 @@
+"""Guests: invite codes, registration, and refresh-token rotation.
+
+* An invite code is 26 characters of Crockford base32 (130 random bits from
+  `secrets`), so it cannot be guessed; it is shown upper case and read back
+  case-insensitively, with spaces and dashes ignored, for guests who type it.
+* Redemption is one conditional UPDATE (`uses = uses + 1` only while the code is
+  live and below `max_uses`) followed by the guest and refresh-token INSERTs in the
+  same transaction. Two redemptions of one code write the same row: PostgreSQL makes
+  the second wait and re-check the condition, Aurora DSQL aborts one at commit
+  (40001) and `database().write` retries it, re-checking the condition. Either way
+  `max_uses` is never exceeded.
+* Unknown, expired, revoked and used-up codes are refused with one message, so the
+  answer tells a guesser nothing.
+* Refresh tokens are 256 random bits, stored only as SHA-256. Each use marks the
+  token used and issues a new one in the same family; presenting a used token again
+  means it was copied, so the whole family is revoked (the thief's copy and the
+  guest's current one), and the caller is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from psycopg import Connection
+
+from chalicelib.errors import ForbiddenError
+
+# Crockford's base32: digits and letters without I, L, O, U (no misreading 1/I/L, 0/O).
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 26  # 26 * log2(32) = 130 bits >= 128
+INVALID_CODE_MESSAGE = "this invite code is not valid"
+REFRESH_TOKEN_BYTES = 32
+REFRESH_TOKEN_TTL = timedelta(days=7)
+MAX_LISTED_CODES = 500
+
+_CODE_RE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+_IGNORED_IN_CODES = re.compile(r"[\s-]+")
+
+_CODE_COLUMNS = """
+    code, note, max_uses, uses, expires_at, revoked_at, created_by, created_at,
+    CASE
+        WHEN revoked_at IS NOT NULL THEN 'revoked'
+        WHEN expires_at <= now() THEN 'expired'
+        WHEN uses >= max_uses THEN 'used_up'
+        ELSE 'active'
+    END AS status
+"""
+
+
+# ---------------------------------------------------------------- codes
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(raw: str) -> str | None:
+    """The canonical form of a typed or scanned code, or None if it cannot be one."""
+    code = _IGNORED_IN_CODES.sub("", raw).upper()
+    return code if _CODE_RE.match(code) else None
+
+
+def join_url(base_url: str, code: str) -> str:
+    """Where a guest lands: the web app's /join page with the code as a query
+    parameter (the frontend reads `code` from the query string)."""
+    return f"{base_url.rstrip('/')}/join?code={quote(code)}"
+
+
+def qr_svg(url: str) -> str:
+    """An SVG QR code of `url` (error correction M: survives a smudged printout)."""
+    import segno  # deferred: only code creation and listing draw QR codes
+
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="svg", xmldecl=False, scale=8, border=4)
+    return out.getvalue().decode()
+
+
+def _code_view(row: dict[str, Any], base_url: str) -> dict[str, Any]:
+    url = join_url(base_url, row["code"])
+    return {
+        "code": row["code"],
+        "join_url": url,
+        # Only a live code is worth showing again; this also keeps the list light.
+        "qr_svg": qr_svg(url) if row["status"] == "active" else None,
+        "status": row["status"],
+        "expires_at": _iso(row["expires_at"]),
+        "max_uses": row["max_uses"],
+        "uses": row["uses"],
+        "note": row["note"],
+        "revoked_at": _iso(row["revoked_at"]),
+        "created_by": row["created_by"],
+        "created_at": _iso(row["created_at"]),
+    }
+
+
+def create_code(
+    conn: Connection[Any], *, expires_in_hours: int, max_uses: int, note: str, created_by: str, base_url: str
+) -> dict[str, Any]:
+    row = conn.execute(
+        f"""
+        INSERT INTO registration_codes (code, note, max_uses, expires_at, created_by)
+        VALUES (%s, %s, %s, now() + %s, %s)
+        RETURNING {_CODE_COLUMNS}
+        """,
+        (new_code(), note, max_uses, timedelta(hours=expires_in_hours), created_by),
+    ).fetchone()
+    assert row is not None
+    return _code_view(row, base_url)
+
+
+def list_codes(conn: Connection[Any], base_url: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        f"SELECT {_CODE_COLUMNS} FROM registration_codes ORDER BY created_at DESC LIMIT %s",
+        (MAX_LISTED_CODES,),
+    ).fetchall()
+    return [_code_view(row, base_url) for row in rows]
+
+
+def revoke_code(conn: Connection[Any], raw_code: str, base_url: str) -> dict[str, Any] | None:
+    """Revoke a code (idempotent); None when there is no such code. Guests it
+    already admitted keep their sessions: revoking stops new registrations."""
+    code = normalize_code(raw_code)
+    if code is None:
+        return None
+    row = conn.execute(
+        f"""
+        UPDATE registration_codes SET revoked_at = coalesce(revoked_at, now())
+        WHERE code = %s
+        RETURNING {_CODE_COLUMNS}
+        """,
+        (code,),
+    ).fetchone()
+    return _code_view(row, base_url) if row else None
+
+
+# ---------------------------------------------------------------- registration
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_refresh_token(conn: Connection[Any], guest_id: Any, family_id: Any) -> str:
+    token = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+    conn.execute(
+        """
+        INSERT INTO refresh_tokens (token_hash, family_id, guest_id, expires_at)
+        VALUES (%s, %s, %s, now() + %s)
+        """,
+        (hash_token(token), family_id, guest_id, REFRESH_TOKEN_TTL),
+    )
+    return token
+
+
+def register(conn: Connection[Any], raw_code: str, name: str) -> tuple[dict[str, Any], str]:
+    """Redeem `raw_code` for a new guest called `name` (already validated).
+
+    Returns the guest and a new refresh token; raises ForbiddenError (one message for
+    every reason) when the code cannot be redeemed. Runs inside `database().write`.
+    """
+    code = normalize_code(raw_code)
+    if code is None:
+        raise ForbiddenError(INVALID_CODE_MESSAGE)
+    redeemed = conn.execute(
+        """
+        UPDATE registration_codes SET uses = uses + 1
+        WHERE code = %s AND revoked_at IS NULL AND expires_at > now() AND uses < max_uses
+        RETURNING code
+        """,
+        (code,),
+    ).fetchone()
+    if redeemed is None:
+        raise ForbiddenError(INVALID_CODE_MESSAGE)
+    guest = conn.execute(
+        "INSERT INTO guests (id, name, code) VALUES (%s, %s, %s) RETURNING id, name, created_at",
+        (uuid.uuid4(), name, code),
+    ).fetchone()
+    assert guest is not None
+    return dict(guest), _new_refresh_token(conn, guest["id"], uuid.uuid4())
+
+
+def refresh(conn: Connection[Any], refresh_token: str) -> tuple[dict[str, Any], str] | None:
+    """Rotate a refresh token: the guest and a new token, or None (refused).
+
+    Returns None rather than raising so that a detected reuse commits the family's
+    revocation (raising would roll it back).
+    """
+    token_hash = hash_token(refresh_token)
+    used = conn.execute(
+        """
+        UPDATE refresh_tokens SET used_at = now()
+        WHERE token_hash = %s AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+        RETURNING family_id, guest_id
+        """,
+        (token_hash,),
+    ).fetchone()
+    if used is None:
+        known = conn.execute(
+            "SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = %s", (token_hash,)
+        ).fetchone()
+        if known is not None and known["used_at"] is not None:
+            # A rotated token came back: someone holds a copy. End the whole family.
+            conn.execute(
+                "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
+                (known["family_id"],),
+            )
+        return None
+    guest = conn.execute(
+        "SELECT id, name, created_at FROM guests WHERE id = %s AND revoked_at IS NULL", (used["guest_id"],)
+    ).fetchone()
+    if guest is None:
+        return None
+    return dict(guest), _new_refresh_token(conn, guest["id"], used["family_id"])
+
+
+# ---------------------------------------------------------------- guests
+
+
+def get_guest(conn: Connection[Any], guest_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT id, name, created_at FROM guests WHERE id = %s AND revoked_at IS NULL", (guest_id,)
+    ).fetchone()
+    return dict(row) if row else None
+
+
+def guest_is_active(conn: Connection[Any], guest_id: str) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM guests WHERE id = %s AND revoked_at IS NULL", (guest_id,)
+    ).fetchone() is not None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
