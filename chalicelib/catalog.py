@@ -1,0 +1,467 @@
+"""The host's side of the menu: drinks, sections and the ingredient catalog (admin reads and writes).
+
+Every write function runs inside `database().write(...)` (one transaction, retried
+whole on a DSQL conflict), so it has no side effects beyond SQL: events and the cache
+flush happen in the view, after the commit.
+
+Nothing is hard-deleted. Archiving a drink takes it off the public menu while old
+orders keep pointing at a real row; archiving a section is refused while it still
+holds active drinks, and archived drinks keep a valid section to point at.
+
+Consistency without foreign keys (DSQL has none): a write that puts a drink into a
+section reads that section `FOR UPDATE`, and archiving a section does the same, so the
+two conflict (a lock on PostgreSQL, an OCC conflict and a retry on DSQL) instead of
+leaving an active drink in an archived section.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg import Connection
+from psycopg import errors as pg_errors
+
+from chalicelib.errors import BadRequestError, ConflictError, NotFoundError
+from chalicelib.menu import DRINK_COLUMNS, drink_from_row
+from chalicelib.validation import (
+    DrinkCreate,
+    DrinkUpdate,
+    IngredientCreate,
+    IngredientUpdate,
+    RecipeIngredient,
+    SectionCreate,
+    SectionUpdate,
+)
+
+ADMIN_DRINK_COLUMNS = f"""{DRINK_COLUMNS}, d.position, d.archived_at, d.photo_prompt,
+    d.photo_prompt_source, d.created_at, d.updated_at"""
+
+# Admin lists order archived rows after the live ones (their sections may be archived too).
+DRINK_ORDER = "s.archived_at IS NOT NULL, s.position, s.name, d.archived_at IS NOT NULL, d.position, d.name"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+@contextmanager
+def _unique(message: str) -> Iterator[None]:
+    """A unique-index violation (a duplicate name, possibly from a concurrent request) is a 409.
+
+    Only wraps the one statement whose unique index is the name, so no other
+    violation is mistaken for a duplicate name.
+    """
+    try:
+        yield
+    except pg_errors.UniqueViolation:
+        raise ConflictError(message) from None
+
+
+# ---------------------------------------------------------------- drinks
+
+
+def admin_drink_from_row(row: dict[str, Any], image_base_url: str) -> dict[str, Any]:
+    """The public representation plus what only the host sees."""
+    return {
+        **drink_from_row(row, image_base_url),
+        "image_key": row["image_key"],
+        "position": row["position"],
+        "archived": row["archived_at"] is not None,
+        "photo_prompt": row["photo_prompt"],
+        "photo_prompt_source": row["photo_prompt_source"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def list_drinks(conn: Connection[Any], image_base_url: str) -> list[dict[str, Any]]:
+    """Every drink, archived ones included."""
+    rows = conn.execute(
+        f"""SELECT {ADMIN_DRINK_COLUMNS} FROM drinks d LEFT JOIN sections s ON s.id = d.section_id
+            ORDER BY {DRINK_ORDER}"""
+    ).fetchall()
+    return [admin_drink_from_row(row, image_base_url) for row in rows]
+
+
+def get_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT {ADMIN_DRINK_COLUMNS} FROM drinks d WHERE d.id = %s", (drink_id,)).fetchone()
+    return admin_drink_from_row(row, image_base_url) if row else None
+
+
+def _require_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> dict[str, Any]:
+    drink = get_drink(conn, drink_id, image_base_url)
+    if drink is None:
+        raise NotFoundError("no such drink")
+    return drink
+
+
+def _lock_open_section(conn: Connection[Any], section_id: uuid.UUID, purpose: str) -> None:
+    """The section a drink goes into must exist and be on the menu; lock it against archiving."""
+    row = conn.execute("SELECT name, archived_at FROM sections WHERE id = %s FOR UPDATE", (section_id,)).fetchone()
+    if row is None:
+        raise BadRequestError(f"section_id: no such section ({section_id})")
+    if row["archived_at"] is not None:
+        raise BadRequestError(f"section {row['name']!r} is archived: {purpose}")
+
+
+def _amount(value: float | None) -> int | float | None:
+    # 50, not 50.0: the stored recipe reads like the seed's.
+    return int(value) if value is not None and value.is_integer() else value
+
+
+def _resolve_ingredients(
+    conn: Connection[Any], items: list[RecipeIngredient]
+) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, bool]]]:
+    """The recipe as display JSON (catalog spelling) and as (ingredient_id, optional) links."""
+    keys = [item.name.lower() for item in items]
+    rows = conn.execute("SELECT id, name, name_key FROM ingredients WHERE name_key = ANY(%s)", (keys,)).fetchall()
+    catalog = {row["name_key"]: row for row in rows}
+    missing = [item.name for item in items if item.name.lower() not in catalog]
+    if missing:
+        raise BadRequestError(
+            "ingredients: not in the ingredient catalog: "
+            + ", ".join(repr(name) for name in missing)
+            + " (add them to the catalog first)"
+        )
+    recipe, links = [], []
+    for item in items:
+        known = catalog[item.name.lower()]
+        recipe.append(
+            {"name": known["name"], "amount": _amount(item.amount), "unit": item.unit, "optional": item.optional}
+        )
+        links.append((known["id"], item.optional))
+    return recipe, links
+
+
+def _write_links(conn: Connection[Any], drink_id: uuid.UUID, links: list[tuple[uuid.UUID, bool]]) -> None:
+    """Replace the drink's normalized ingredient rows (what filters and availability use)."""
+    conn.execute("DELETE FROM drink_ingredients WHERE drink_id = %s", (drink_id,))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO drink_ingredients (drink_id, ingredient_id, position, optional) VALUES (%s, %s, %s, %s)",
+            [(drink_id, ingredient_id, position, optional) for position, (ingredient_id, optional) in enumerate(links)],
+        )
+
+
+def _duplicate_drink(name: str) -> str:
+    return f"a drink named {name!r} already exists (archived drinks count: unarchive it instead)"
+
+
+def create_drink(conn: Connection[Any], body: DrinkCreate, image_base_url: str) -> dict[str, Any]:
+    _lock_open_section(conn, body.section_id, "choose a section that is on the menu")
+    recipe, links = _resolve_ingredients(conn, body.ingredients)
+    with _unique(_duplicate_drink(body.name)):
+        row = conn.execute(
+            """INSERT INTO drinks (section_id, name, name_key, description, ingredients_json, recipe_steps_json,
+                   glass, garnish, tags_json, abv, image_key, position)
+               VALUES (%(section_id)s, %(name)s, %(name_key)s, %(description)s, %(ingredients_json)s,
+                   %(recipe_steps_json)s, %(glass)s, %(garnish)s, %(tags_json)s, %(abv)s, %(image_key)s,
+                   COALESCE(%(position)s::integer,
+                            (SELECT COALESCE(MAX(position) + 1, 0) FROM drinks WHERE section_id = %(section_id)s)))
+               RETURNING id""",
+            {
+                "section_id": body.section_id,
+                "name": body.name,
+                "name_key": body.name.lower(),
+                "description": body.description,
+                "ingredients_json": json.dumps(recipe),
+                "recipe_steps_json": json.dumps(body.recipe_steps),
+                "glass": body.glass,
+                "garnish": body.garnish,
+                "tags_json": json.dumps(body.tags),
+                "abv": body.abv,
+                "image_key": body.image_key,
+                "position": body.position,
+            },
+        ).fetchone()
+    _write_links(conn, row["id"], links)
+    return _require_drink(conn, row["id"], image_base_url)
+
+
+# Body field -> column, for the fields stored as they come.
+_DRINK_PLAIN_COLUMNS = ("section_id", "description", "glass", "garnish", "abv", "image_key", "position")
+
+
+def update_drink(
+    conn: Connection[Any], drink_id: uuid.UUID, changes: DrinkUpdate, image_base_url: str
+) -> dict[str, Any]:
+    """Apply the fields sent; the drink as it is now. {"archived": false} unarchives."""
+    current = conn.execute(
+        "SELECT section_id, archived_at FROM drinks WHERE id = %s FOR UPDATE", (drink_id,)
+    ).fetchone()
+    if current is None:
+        raise NotFoundError("no such drink")
+    fields = changes.changes()
+    if "section_id" in fields:
+        _lock_open_section(conn, fields["section_id"], "choose a section that is on the menu")
+    elif fields.get("archived") is False and current["archived_at"] is not None:
+        _lock_open_section(
+            conn, current["section_id"], "restore the section or move the drink (section_id) to unarchive it"
+        )
+
+    assignments = ["updated_at = now()"]
+    params: dict[str, Any] = {"id": drink_id}
+    for column in _DRINK_PLAIN_COLUMNS:
+        if column in fields:
+            assignments.append(f"{column} = %({column})s")
+            params[column] = fields[column]
+    if "name" in fields:
+        assignments += ["name = %(name)s", "name_key = %(name_key)s"]
+        params.update(name=fields["name"], name_key=fields["name"].lower())
+    for field in ("recipe_steps", "tags"):
+        if field in fields:
+            assignments.append(f"{field}_json = %({field})s")
+            params[field] = json.dumps(fields[field])
+    links = None
+    if "ingredients" in fields:
+        recipe, links = _resolve_ingredients(conn, fields["ingredients"])
+        assignments.append("ingredients_json = %(ingredients_json)s")
+        params["ingredients_json"] = json.dumps(recipe)
+    if "archived" in fields:
+        # Archiving twice keeps the first time it went off the menu.
+        assignments.append("archived_at = CASE WHEN %(archived)s THEN COALESCE(archived_at, now()) END")
+        params["archived"] = fields["archived"]
+
+    with _unique(_duplicate_drink(fields.get("name", ""))):
+        conn.execute(f"UPDATE drinks SET {', '.join(assignments)} WHERE id = %(id)s", params)
+    if links is not None:
+        _write_links(conn, drink_id, links)
+    return _require_drink(conn, drink_id, image_base_url)
+
+
+def archive_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> tuple[dict[str, Any], bool]:
+    """Take a drink off the menu (its row and its orders stay). (drink, whether it was on the menu)."""
+    archived = conn.execute(
+        "UPDATE drinks SET archived_at = now(), updated_at = now() WHERE id = %s AND archived_at IS NULL RETURNING id",
+        (drink_id,),
+    ).fetchone()
+    return _require_drink(conn, drink_id, image_base_url), archived is not None
+
+
+def drink_event(drink: dict[str, Any], changed: list[str] | None = None) -> dict[str, Any]:
+    """`data` of DrinkCreated / DrinkUpdated: enough for a consumer (photo prompts, the live
+    menu) to act without reading the database."""
+    data = {
+        "drink_id": drink["id"],
+        "name": drink["name"],
+        "section_id": drink["section_id"],
+        "description": drink["description"],
+        "ingredients": drink["ingredients"],
+        "glass": drink["glass"],
+        "garnish": drink["garnish"],
+        "tags": drink["tags"],
+        "image_key": drink["image_key"],
+        "archived": drink["archived"],
+    }
+    if changed is not None:
+        data["changed"] = changed
+    return data
+
+
+def drink_deleted_event(drink: dict[str, Any]) -> dict[str, Any]:
+    return {"drink_id": drink["id"], "name": drink["name"]}
+
+
+# ---------------------------------------------------------------- sections
+
+SECTION_COLUMNS = """s.id, s.name, s.description, s.position, s.archived_at, s.created_at, s.updated_at,
+    (SELECT count(*) FROM drinks d WHERE d.section_id = s.id AND d.archived_at IS NULL) AS active_drinks"""
+
+
+def _section_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "name": row["name"],
+        "description": row["description"],
+        "position": row["position"],
+        "archived": row["archived_at"] is not None,
+        "active_drinks": row["active_drinks"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def list_sections(conn: Connection[Any]) -> list[dict[str, Any]]:
+    """Every section, archived ones last, with how many active drinks each holds."""
+    rows = conn.execute(
+        f"SELECT {SECTION_COLUMNS} FROM sections s ORDER BY s.archived_at IS NOT NULL, s.position, s.name"
+    ).fetchall()
+    return [_section_from_row(row) for row in rows]
+
+
+def _require_section(conn: Connection[Any], section_id: uuid.UUID) -> dict[str, Any]:
+    row = conn.execute(f"SELECT {SECTION_COLUMNS} FROM sections s WHERE s.id = %s", (section_id,)).fetchone()
+    if row is None:
+        raise NotFoundError("no such section")
+    return _section_from_row(row)
+
+
+def _duplicate_section(name: str) -> str:
+    return f"a section named {name!r} already exists (archived sections count: unarchive it instead)"
+
+
+def create_section(conn: Connection[Any], body: SectionCreate) -> dict[str, Any]:
+    with _unique(_duplicate_section(body.name)):
+        row = conn.execute(
+            """INSERT INTO sections (name, name_key, description, position)
+               VALUES (%(name)s, %(name_key)s, %(description)s,
+                       COALESCE(%(position)s::integer, (SELECT COALESCE(MAX(position) + 1, 0) FROM sections)))
+               RETURNING id""",
+            {
+                "name": body.name,
+                "name_key": body.name.lower(),
+                "description": body.description,
+                "position": body.position,
+            },
+        ).fetchone()
+    return _require_section(conn, row["id"])
+
+
+def _refuse_if_holding_drinks(conn: Connection[Any], section_id: uuid.UUID, name: str) -> None:
+    count = conn.execute(
+        "SELECT count(*) AS n FROM drinks WHERE section_id = %s AND archived_at IS NULL", (section_id,)
+    ).fetchone()["n"]
+    if count:
+        raise ConflictError(
+            f"section {name!r} still holds {count} active drink{'s' if count != 1 else ''}: move or archive them first"
+        )
+
+
+def _lock_section(conn: Connection[Any], section_id: uuid.UUID) -> dict[str, Any]:
+    # Locked first, then the drinks are counted: a concurrent drink write into this
+    # section either finishes before the count or sees the section archived.
+    row = conn.execute("SELECT name, archived_at FROM sections WHERE id = %s FOR UPDATE", (section_id,)).fetchone()
+    if row is None:
+        raise NotFoundError("no such section")
+    return row
+
+
+def update_section(conn: Connection[Any], section_id: uuid.UUID, changes: SectionUpdate) -> dict[str, Any]:
+    current = _lock_section(conn, section_id)
+    fields = changes.changes()
+    if fields.get("archived") and current["archived_at"] is None:
+        _refuse_if_holding_drinks(conn, section_id, current["name"])
+    assignments = ["updated_at = now()"]
+    params: dict[str, Any] = {"id": section_id}
+    for column in ("description", "position"):
+        if column in fields:
+            assignments.append(f"{column} = %({column})s")
+            params[column] = fields[column]
+    if "name" in fields:
+        assignments += ["name = %(name)s", "name_key = %(name_key)s"]
+        params.update(name=fields["name"], name_key=fields["name"].lower())
+    if "archived" in fields:
+        assignments.append("archived_at = CASE WHEN %(archived)s THEN COALESCE(archived_at, now()) END")
+        params["archived"] = fields["archived"]
+    with _unique(_duplicate_section(fields.get("name", ""))):
+        conn.execute(f"UPDATE sections SET {', '.join(assignments)} WHERE id = %(id)s", params)
+    return _require_section(conn, section_id)
+
+
+def archive_section(conn: Connection[Any], section_id: uuid.UUID) -> tuple[dict[str, Any], bool]:
+    """DELETE of a section: refused (409) while it holds active drinks, else archived.
+
+    Soft: archived drinks keep pointing at it. (section, whether it was on the menu).
+    """
+    current = _lock_section(conn, section_id)
+    if current["archived_at"] is not None:
+        return _require_section(conn, section_id), False
+    _refuse_if_holding_drinks(conn, section_id, current["name"])
+    conn.execute("UPDATE sections SET archived_at = now(), updated_at = now() WHERE id = %s", (section_id,))
+    return _require_section(conn, section_id), True
+
+
+# ---------------------------------------------------------------- ingredients
+
+INGREDIENT_COLUMNS = """i.id, i.name, i.category, i.in_stock, i.created_at, i.updated_at,
+    (SELECT count(*) FROM drink_ingredients di JOIN drinks d ON d.id = di.drink_id
+     WHERE di.ingredient_id = i.id AND d.archived_at IS NULL) AS active_drinks"""
+
+
+def _ingredient_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "name": row["name"],
+        "category": row["category"],
+        "in_stock": row["in_stock"],
+        "active_drinks": row["active_drinks"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def list_ingredients(conn: Connection[Any]) -> list[dict[str, Any]]:
+    """The catalog with stock and how many active drinks use each ingredient."""
+    rows = conn.execute(f"SELECT {INGREDIENT_COLUMNS} FROM ingredients i ORDER BY i.name").fetchall()
+    return [_ingredient_from_row(row) for row in rows]
+
+
+def _require_ingredient(conn: Connection[Any], ingredient_id: uuid.UUID) -> dict[str, Any]:
+    row = conn.execute(f"SELECT {INGREDIENT_COLUMNS} FROM ingredients i WHERE i.id = %s", (ingredient_id,)).fetchone()
+    if row is None:
+        raise NotFoundError("no such ingredient")
+    return _ingredient_from_row(row)
+
+
+def _duplicate_ingredient(name: str) -> str:
+    return f"an ingredient named {name!r} is already in the catalog"
+
+
+def create_ingredient(conn: Connection[Any], body: IngredientCreate) -> dict[str, Any]:
+    with _unique(_duplicate_ingredient(body.name)):
+        row = conn.execute(
+            """INSERT INTO ingredients (name, name_key, category, in_stock) VALUES (%s, %s, %s, %s)
+               RETURNING id""",
+            (body.name, body.name.lower(), body.category.value, body.in_stock),
+        ).fetchone()
+    return _require_ingredient(conn, row["id"])
+
+
+def update_ingredient(conn: Connection[Any], ingredient_id: uuid.UUID, changes: IngredientUpdate) -> dict[str, Any]:
+    """Stock, name, category. Stock decides the availability of every drink that needs it."""
+    current = conn.execute(
+        "SELECT name, name_key FROM ingredients WHERE id = %s FOR UPDATE", (ingredient_id,)
+    ).fetchone()
+    if current is None:
+        raise NotFoundError("no such ingredient")
+    fields = changes.changes()
+    assignments = ["updated_at = now()"]
+    params: dict[str, Any] = {"id": ingredient_id}
+    if "in_stock" in fields:
+        assignments.append("in_stock = %(in_stock)s")
+        params["in_stock"] = fields["in_stock"]
+    if "category" in fields:
+        assignments.append("category = %(category)s")
+        params["category"] = fields["category"].value
+    if "name" in fields:
+        assignments += ["name = %(name)s", "name_key = %(name_key)s"]
+        params.update(name=fields["name"], name_key=fields["name"].lower())
+    with _unique(_duplicate_ingredient(fields.get("name", ""))):
+        conn.execute(f"UPDATE ingredients SET {', '.join(assignments)} WHERE id = %(id)s", params)
+    if "name" in fields and fields["name"] != current["name"]:
+        _rename_in_recipes(conn, ingredient_id, current["name_key"], fields["name"])
+    return _require_ingredient(conn, ingredient_id)
+
+
+def _rename_in_recipes(conn: Connection[Any], ingredient_id: uuid.UUID, old_key: str, new_name: str) -> None:
+    """Drinks show their recipe from ingredients_json: keep it in step with the catalog name."""
+    rows = conn.execute(
+        """SELECT d.id, d.ingredients_json FROM drinks d JOIN drink_ingredients di ON di.drink_id = d.id
+           WHERE di.ingredient_id = %s""",
+        (ingredient_id,),
+    ).fetchall()
+    updates = []
+    for row in rows:
+        recipe = json.loads(row["ingredients_json"])
+        for item in recipe:
+            if item["name"].lower() == old_key:
+                item["name"] = new_name
+        updates.append((json.dumps(recipe), row["id"]))
+    if updates:
+        with conn.cursor() as cur:
+            cur.executemany("UPDATE drinks SET ingredients_json = %s, updated_at = now() WHERE id = %s", updates)

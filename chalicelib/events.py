@@ -1,0 +1,94 @@
+"""Domain events onto the EventBridge custom bus (DESIGN.md section 5).
+
+`publish` is called after the database transaction has committed, never inside it:
+a retried transaction must not publish twice, and an event must never announce a
+write that was rolled back. A failed publish is logged and reported as False; it
+never fails the request (the write already happened, and consumers are idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.config import settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "drink-assistant.api"
+VERSION = "1"
+
+_client: Any = None
+_client_lock = threading.Lock()
+
+
+def _events_client() -> Any:
+    """One EventBridge client per container, made on first publish (not at import: cold start)."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                import boto3
+                from botocore.config import Config
+
+                # Short timeouts and one retry: a slow bus must not hold the request for long.
+                config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
+                _client = boto3.client("events", region_name=settings().region, config=config)
+    return _client
+
+
+def reset_client() -> None:
+    """Forget the cached client (tests switch emulators)."""
+    global _client
+    _client = None
+
+
+def envelope(detail_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "event_type": detail_type,
+            "version": VERSION,
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "event_id": str(uuid.uuid4()),
+        },
+        "data": data,
+    }
+
+
+def publish(detail_type: str, data: dict[str, Any]) -> bool:
+    """Put one event on the bus. True when EventBridge accepted it; never raises."""
+    bus = settings().event_bus_name
+    detail = envelope(detail_type, data)
+    event_id = detail["metadata"]["event_id"]
+    where = {"detail_type": detail_type, "event_id": event_id, "event_bus": bus}
+    if not bus:
+        log.info("event not published: no event bus configured", extra=where)
+        return False
+    try:
+        answer = _events_client().put_events(
+            Entries=[
+                {
+                    "EventBusName": bus,
+                    "Source": SOURCE,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail, default=str),
+                }
+            ]
+        )
+    except Exception as exc:  # any failure: log it, the request still succeeds
+        # The exception's class and message only: never the request (credentials live in the client).
+        log.error("event publish failed", extra={**where, "error": f"{type(exc).__name__}: {exc}"})
+        return False
+    if answer.get("FailedEntryCount"):
+        entry = (answer.get("Entries") or [{}])[0]
+        log.error(
+            "event publish rejected",
+            extra={**where, "error_code": entry.get("ErrorCode"), "error": entry.get("ErrorMessage")},
+        )
+        return False
+    log.info("event published", extra={**where, "eventbridge_id": (answer.get("Entries") or [{}])[0].get("EventId")})
+    return True
