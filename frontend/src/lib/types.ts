@@ -1,0 +1,70 @@
+/** Shapes of the API contract (DESIGN.md section 4). */
+
+export interface Section {
+  id: string;
+  name: string;
+  description: string;
+  position: number;
+}
+
+export interface DrinkIngredient {
+  name: string;
+  amount: number | null;
+  unit: string | null;
+  optional: boolean;
+}
+
+export interface Drink {
+  id: string;
+  section_id: string;
+  name: string;
+  description: string;
+  ingredients: DrinkIngredient[];
+  recipe_steps: string[];
+  glass: string;
+  garnish: string | null;
+  tags: string[];
+  abv: number | null;
+  image_url: string | null;
+  available: boolean;
+}
+
+export interface Ingredient {
+  id: string;
+  name: string;
+  category: string;
+  in_stock: boolean;
+}
+
+export interface BarStatus {
+  is_open: boolean;
+  message: string;
+}
+
+export type OrderStatus = "pending" | "in_progress" | "ready" | "completed" | "cancelled";
+
+export interface OrderItem {
+  drink_id: string;
+  name: string;
+  quantity: number;
+  notes: string;
+}
+
+export interface Order {
+  id: string;
+  number: number;
+  status: OrderStatus;
+  guest_id?: string;
+  guest_name?: string;
+  items: OrderItem[];
+  notes: string;
+  created_at: string;
+  updated_at: string;
+  history?: { status: OrderStatus; at: string; reason: string }[];
+}
+
+export interface OrderItemRequest {
+  drink_id: string;
+  quantity: number;
+  notes: string;
+}
