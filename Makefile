@@ -5,7 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.local/run
 
-.PHONY: local test lint migrate seed bench package clean-local venv
+.PHONY: local test lint migrate seed bench package clean-local venv reset-admin-password frontend bundle-size e2e-deps
+
+# The web app (frontend/): rebuilt only when its sources or dependencies change.
+WEB        := frontend
+WEB_DEPS   := $(WEB)/node_modules/.installed
+WEB_BUILD  := $(WEB)/dist/index.html
+WEB_SRC    := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+              $(addprefix $(WEB)/,index.html vite.config.ts tsconfig.json package.json)
 
 venv: $(STAMP)
 
@@ -16,14 +23,40 @@ $(STAMP): requirements.txt requirements-dev.txt
 	mkdir -p .local/run
 	touch $(STAMP)
 
+## Build the web app into frontend/dist (the gateway serves it).
+frontend: $(WEB_BUILD)
+
+$(WEB_DEPS): $(WEB)/package.json $(wildcard $(WEB)/package-lock.json)
+	cd $(WEB) && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	touch $@
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SRC)
+	cd $(WEB) && npm run build
+	touch $@
+
+## Gzipped size of the JavaScript guests' phones load (fails over 100 KB).
+bundle-size: $(WEB_BUILD)
+	cd $(WEB) && npm run --silent bundle-size
+
+## Debian's Chromium for the end-to-end tests (only when missing; needs root).
+e2e-deps:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 ## Run the whole product locally on embedded defaults (Ctrl-C stops it).
-local: $(STAMP)
+local: $(STAMP) $(WEB_BUILD)
 	$(BIN)/python local/stack.py
 
-## Every test: lint, migration lint, domain, API, packaging.
-test: $(STAMP)
+## Print a new random password for the local admin sign-in (the old one stops working).
+reset-admin-password: $(STAMP)
+	$(BIN)/python -m local.hosted_login reset-password
+
+## Every test: lint, migration lint, web app unit tests and bundle budget, domain, API,
+## packaging, and end to end in Chromium (tests/e2e, against the running local stack).
+test: $(STAMP) $(WEB_BUILD)
 	$(BIN)/ruff check .
 	$(BIN)/python -m sql.lint
+	cd $(WEB) && npm test --silent
+	cd $(WEB) && npm run --silent bundle-size
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -43,7 +76,7 @@ bench: $(STAMP)
 
 ## The CloudFormation that `chalice deploy` would create, offline (STAGE=dev|prod).
 package: $(STAMP)
-	AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage $(or $(STAGE),dev) .local/package-$(or $(STAGE),dev)
+	AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage $(or $(STAGE),dev) --merge-template infra/api-merge.json .local/package-$(or $(STAGE),dev)
 
 clean-local:
 	rm -rf .local

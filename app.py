@@ -3,19 +3,55 @@ function, and shapes the response; the logic lives in chalicelib/."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 import uuid
 from typing import Any
 
-from chalice import AuthResponse, Chalice, CORSConfig
+from chalice import AuthResponse, AuthRoute, Chalice, CORSConfig, Response
 
-from chalicelib import auth, bar, logs, menu
-from chalicelib.config import settings
+from chalicelib import (
+    auth,
+    bar,
+    cache,
+    catalog,
+    events,
+    guest_tokens,
+    guests,
+    logs,
+    media,
+    menu,
+    orders,
+    photo_prompts,
+    realtime,
+    stats,
+)
+from chalicelib.config import photo_prompt_queue_name, realtime_queue_name, settings
 from chalicelib.db import database
-from chalicelib.errors import ForbiddenError, NotFoundError
-from chalicelib.validation import DrinkQuery, parse, parse_uuid, query_dict
+from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from chalicelib.validation import (
+    BarSettingsUpdate,
+    DrinkCreate,
+    DrinkQuery,
+    DrinkUpdate,
+    ImageUploadRequest,
+    IngredientCreate,
+    IngredientUpdate,
+    InviteCodeRequest,
+    OrderListQuery,
+    OrderRequest,
+    OrderStatusUpdate,
+    RefreshRequest,
+    Registration,
+    SectionCreate,
+    SectionUpdate,
+    parse,
+    parse_idempotency_key,
+    parse_uuid,
+    query_dict,
+)
 
 logs.configure(os.environ.get("LOG_LEVEL", "INFO"))
 log = logging.getLogger("drink_assistant.api")
@@ -65,7 +101,10 @@ def authenticator() -> auth.Authenticator:
     if _authenticator is None:
         config = settings()
         _authenticator = auth.Authenticator(
-            [auth.CognitoTokens(config.auth_issuer, config.auth_client_id, auth.JwksCache(config.auth_jwks_url))]
+            [
+                auth.CognitoTokens(config.auth_issuer, config.auth_client_id, auth.JwksCache(config.auth_jwks_url)),
+                guest_tokens.GuestTokens(config.guest_token_issuer, guest_tokens.signing_key, _guest_is_active),
+            ]
         )
     return _authenticator
 
@@ -81,10 +120,24 @@ def _unauthorized() -> Exception:
     return NotAuthorizedError({"x-amzn-ErrorType": "UnauthorizedException"}, body)
 
 
-def routes_for(role: str) -> list[str]:
+def _guest_is_active(guest_id: str) -> bool:
+    return database().read(guests.guest_is_active, guest_id)
+
+
+# Guest tokens open these and nothing else (never /admin); admins get "*". Methods are
+# spelled out: a plain "/orders" route becomes `.../*/orders`, and in a policy ARN that
+# `*` also matches "GET/admin", so it would open /admin/orders as well.
+GUEST_ROUTES = [
+    AuthRoute(path, list(AuthResponse.ALL_HTTP_METHODS)) for path in ("/me", "/orders", "/orders/*")
+]
+
+
+def routes_for(role: str) -> list[str | AuthRoute]:
     """Every route a role may use: the policy API Gateway caches for the token."""
     if role == auth.ADMIN:
         return ["*"]
+    if role == auth.GUEST:
+        return list(GUEST_ROUTES)
     return []
 
 
@@ -164,3 +217,327 @@ def bar_status() -> dict[str, Any]:
 def admin_get_bar() -> dict[str, Any]:
     require_admin()
     return database().read(bar.get_settings)
+
+
+@app.route("/admin/bar", methods=["PUT"], authorizer=token_authorizer)
+def admin_update_bar() -> dict[str, Any]:
+    require_admin()
+    changes = parse(BarSettingsUpdate, app.current_request.json_body)
+    return database().write(bar.update_settings, changes)
+
+
+# ---------------------------------------------------------------- guests
+
+
+@app.route("/register", methods=["POST"])
+def register_guest() -> Response:
+    body = parse(Registration, app.current_request.json_body)
+    key = guest_tokens.signing_key()  # first: a Secrets Manager outage must not use up an invite
+    guest, refresh_token = database().write(guests.register, body.code, body.name)
+    return Response(guest_tokens.session(key, guest, refresh_token), status_code=201)
+
+
+@app.route("/auth/refresh", methods=["POST"])
+def refresh_guest_session() -> dict[str, Any]:
+    body = parse(RefreshRequest, app.current_request.json_body)
+    key = guest_tokens.signing_key()
+    rotated = database().write(guests.refresh, body.refresh_token)
+    if rotated is None:  # unknown, expired, revoked or reused (which revoked its family)
+        raise UnauthorizedError("refresh token is not valid")
+    return guest_tokens.session(key, *rotated)
+
+
+@app.route("/me", methods=["GET"], authorizer=token_authorizer)
+def who_am_i() -> dict[str, Any]:
+    who = caller()
+    if who.get("role") != auth.GUEST:
+        return {"id": who.get("userId"), "name": who.get("username"), "role": who.get("role"), "created_at": None}
+    guest = database().read(guests.get_guest, who["userId"])
+    if guest is None:
+        raise NotFoundError("no such guest")
+    return {**guest_tokens.public_guest(guest), "role": auth.GUEST}
+
+
+# ---------------------------------------------------------------- admin: invite codes
+
+
+def _join_base_url() -> str:
+    """Configured web app origin; else the admin console's own origin (same web app)."""
+    return settings().join_base_url or (app.current_request.headers.get("origin") or "").rstrip("/")
+
+
+@app.route("/admin/registration-codes", methods=["POST"], authorizer=token_authorizer)
+def admin_create_invite_code() -> Response:
+    who = require_admin()
+    body = parse(InviteCodeRequest, app.current_request.json_body)
+    code = database().write(
+        guests.create_code,
+        expires_in_hours=body.expires_in_hours,
+        max_uses=body.max_uses,
+        note=body.note,
+        created_by=who.get("username") or who.get("userId", ""),
+        base_url=_join_base_url(),
+    )
+    return Response(code, status_code=201)
+
+
+@app.route("/admin/registration-codes", methods=["GET"], authorizer=token_authorizer)
+def admin_list_invite_codes() -> list[dict[str, Any]]:
+    require_admin()
+    return database().read(guests.list_codes, _join_base_url())
+
+
+@app.route("/admin/registration-codes/{code}", methods=["DELETE"], authorizer=token_authorizer)
+def admin_revoke_invite_code(code: str) -> dict[str, Any]:
+    require_admin()
+    revoked = database().write(guests.revoke_code, code, _join_base_url())
+    if revoked is None:
+        raise NotFoundError("no such invite code")
+    return revoked
+
+
+# ---------------------------------------------------------------- orders (guests)
+
+
+def orderer() -> tuple[uuid.UUID, str]:
+    """Who is ordering: a guest, or an admin trying the bar out (their own user id)."""
+    who = caller()
+    if who.get("role") not in (auth.GUEST, auth.ADMIN):
+        raise ForbiddenError("guests only")
+    try:
+        return uuid.UUID(who.get("userId", "")), who.get("username", "")
+    except ValueError:
+        raise ForbiddenError("this account cannot order") from None
+
+
+@app.route("/orders", methods=["POST"], authorizer=token_authorizer)
+def place_order() -> Response:
+    guest_id, name = orderer()
+    body = parse(OrderRequest, app.current_request.json_body)
+    key = parse_idempotency_key(app.current_request.headers.get("idempotency-key"))
+    placement = orders.place_order(database(), guest_id, name, body, key)
+    if not placement.created:  # a retry: the same order again, nothing new happened
+        return Response(placement.order, status_code=200, headers={"Idempotent-Replayed": "true"})
+    events.publish("OrderPlaced", orders.placed_event(placement.order))  # after the commit
+    return Response(placement.order, status_code=201)
+
+
+@app.route("/orders", methods=["GET"], authorizer=token_authorizer)
+def list_my_orders() -> list[dict[str, Any]]:
+    guest_id, _ = orderer()
+    return database().read(orders.list_my_orders, guest_id)
+
+
+@app.route("/orders/{order_id}", methods=["GET"], authorizer=token_authorizer)
+def get_my_order(order_id: str) -> dict[str, Any]:
+    guest_id, _ = orderer()
+    return database().read(orders.get_my_order, guest_id, parse_uuid(order_id, "order"))
+
+
+@app.route("/orders/{order_id}/cancel", methods=["POST"], authorizer=token_authorizer)
+def cancel_my_order(order_id: str) -> dict[str, Any]:
+    guest_id, _ = orderer()
+    change = database().write(orders.cancel_my_order, guest_id, parse_uuid(order_id, "order"))
+    events.publish("OrderStatusChanged", change.event())
+    return change.order
+
+
+# ---------------------------------------------------------------- admin: orders
+
+
+@app.route("/admin/orders", methods=["GET"], authorizer=token_authorizer)
+def admin_list_orders() -> list[dict[str, Any]]:
+    require_admin()
+    query = parse(OrderListQuery, query_dict(app.current_request.query_params))
+    return database().read(orders.list_orders, query.status)
+
+
+@app.route("/admin/orders/{order_id}", methods=["GET"], authorizer=token_authorizer)
+def admin_get_order(order_id: str) -> dict[str, Any]:
+    require_admin()
+    return database().read(orders.get_order, parse_uuid(order_id, "order"))
+
+
+@app.route("/admin/orders/{order_id}", methods=["PUT"], authorizer=token_authorizer)
+def admin_move_order(order_id: str) -> dict[str, Any]:
+    who = require_admin()
+    body = parse(OrderStatusUpdate, app.current_request.json_body)
+    change = database().write(
+        orders.transition,
+        parse_uuid(order_id, "order"),
+        body.status,
+        body.reason,
+        who.get("username") or who.get("userId", ""),
+    )
+    events.publish("OrderStatusChanged", change.event())
+    return change.order
+
+
+# ---------------------------------------------------------------- admin: menu
+# Drinks, sections and the ingredient catalog. Writes commit first; then drink writes
+# publish their event and every write flushes the cached public menu. Neither can
+# fail the request (see chalicelib/events.py, chalicelib/cache.py).
+
+
+def _menu_changed(event: str | None = None, data: dict[str, Any] | None = None) -> None:
+    if event is not None and data is not None:
+        events.publish(event, data)
+    cache.flush_menu_cache()
+
+
+@app.route("/admin/drinks", methods=["GET"], authorizer=token_authorizer)
+def admin_list_drinks() -> list[dict[str, Any]]:
+    require_admin()
+    return database().read(catalog.list_drinks, settings().image_base_url)
+
+
+@app.route("/admin/drinks", methods=["POST"], authorizer=token_authorizer)
+def admin_create_drink() -> Response:
+    require_admin()
+    body = parse(DrinkCreate, app.current_request.json_body)
+    drink = database().write(catalog.create_drink, body, settings().image_base_url)
+    _menu_changed("DrinkCreated", catalog.drink_event(drink))
+    return Response(drink, status_code=201)
+
+
+@app.route("/admin/drinks/{drink_id}", methods=["GET"], authorizer=token_authorizer)
+def admin_get_drink(drink_id: str) -> dict[str, Any]:
+    require_admin()
+    drink = database().read(catalog.get_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
+    if drink is None:
+        raise NotFoundError("no such drink")
+    return drink
+
+
+@app.route("/admin/drinks/{drink_id}", methods=["PUT"], authorizer=token_authorizer)
+def admin_update_drink(drink_id: str) -> dict[str, Any]:
+    require_admin()
+    key = parse_uuid(drink_id, "drink")
+    changes = parse(DrinkUpdate, app.current_request.json_body)
+    drink = database().write(catalog.update_drink, key, changes, settings().image_base_url)
+    _menu_changed("DrinkUpdated", catalog.drink_event(drink, sorted(changes.model_fields_set)))
+    return drink
+
+
+@app.route("/admin/drinks/{drink_id}", methods=["DELETE"], authorizer=token_authorizer)
+def admin_archive_drink(drink_id: str) -> dict[str, Any]:
+    require_admin()
+    drink, archived_now = database().write(
+        catalog.archive_drink, parse_uuid(drink_id, "drink"), settings().image_base_url
+    )
+    if archived_now:  # deleting twice changes nothing and announces nothing
+        _menu_changed("DrinkDeleted", catalog.drink_deleted_event(drink))
+    return drink
+
+
+@app.route("/admin/sections", methods=["GET"], authorizer=token_authorizer)
+def admin_list_sections() -> list[dict[str, Any]]:
+    require_admin()
+    return database().read(catalog.list_sections)
+
+
+@app.route("/admin/sections", methods=["POST"], authorizer=token_authorizer)
+def admin_create_section() -> Response:
+    require_admin()
+    section = database().write(catalog.create_section, parse(SectionCreate, app.current_request.json_body))
+    _menu_changed()
+    return Response(section, status_code=201)
+
+
+@app.route("/admin/sections/{section_id}", methods=["PUT"], authorizer=token_authorizer)
+def admin_update_section(section_id: str) -> dict[str, Any]:
+    require_admin()
+    key = parse_uuid(section_id, "section")
+    changes = parse(SectionUpdate, app.current_request.json_body)
+    section = database().write(catalog.update_section, key, changes)
+    _menu_changed()
+    return section
+
+
+@app.route("/admin/sections/{section_id}", methods=["DELETE"], authorizer=token_authorizer)
+def admin_archive_section(section_id: str) -> dict[str, Any]:
+    require_admin()
+    section, archived_now = database().write(catalog.archive_section, parse_uuid(section_id, "section"))
+    if archived_now:
+        _menu_changed()
+    return section
+
+
+@app.route("/admin/ingredients", methods=["GET"], authorizer=token_authorizer)
+def admin_list_ingredients() -> list[dict[str, Any]]:
+    require_admin()
+    return database().read(catalog.list_ingredients)
+
+
+@app.route("/admin/ingredients", methods=["POST"], authorizer=token_authorizer)
+def admin_create_ingredient() -> Response:
+    require_admin()
+    ingredient = database().write(catalog.create_ingredient, parse(IngredientCreate, app.current_request.json_body))
+    _menu_changed()  # GET /ingredients is cached too
+    return Response(ingredient, status_code=201)
+
+
+@app.route("/admin/ingredients/{ingredient_id}", methods=["PUT"], authorizer=token_authorizer)
+def admin_update_ingredient(ingredient_id: str) -> dict[str, Any]:
+    require_admin()
+    key = parse_uuid(ingredient_id, "ingredient")
+    changes = parse(IngredientUpdate, app.current_request.json_body)
+    ingredient = database().write(catalog.update_ingredient, key, changes)
+    _menu_changed()  # stock decides which drinks are available
+    return ingredient
+
+
+# ---------------------------------------------------------------- admin: images
+# The browser uploads a photo straight to storage with a presigned POST (limited to one
+# key, the declared image type, 5 MB, 10 minutes), then sets the drink's image_key.
+
+
+@app.route("/admin/images/upload-url", methods=["POST"], authorizer=token_authorizer)
+def admin_image_upload_url() -> dict[str, Any]:
+    require_admin()
+    body = parse(ImageUploadRequest, app.current_request.json_body)
+    return media.upload_url(body.filename, body.content_type)
+
+
+# ---------------------------------------------------------------- admin: stats
+# Tonight's numbers for the console's charts (chalicelib/stats.py): orders per hour for
+# the last 12 hours, and the top drinks since `since` (ISO-8601; default 12 hours ago).
+
+
+@app.route("/admin/stats", methods=["GET"], authorizer=token_authorizer)
+def admin_stats() -> dict[str, Any]:
+    require_admin()
+    now = stats.utcnow()
+    since = stats.parse_since((app.current_request.query_params or {}).get("since"), now)
+    return database().read(stats.tonight, since, now)
+
+
+# ---------------------------------------------------------------- events: realtime
+# Order events (bus -> rule -> queue, infra/events.yaml) become AppSync Events messages on
+# the guest's channel and the admin channel; the Lambda authorizer guards subscriptions.
+
+
+@app.on_sqs_message(queue=realtime_queue_name(), batch_size=10)
+def publish_order_status(event: Any) -> None:
+    """Raises on any failure so SQS redelivers the batch; republishing is harmless
+    (clients drop messages whose event_id they have already seen)."""
+    for record in event:
+        realtime.deliver_order_event(json.loads(record.body), realtime.publish)
+
+
+@app.lambda_function(name="realtime_authorizer")
+def realtime_authorizer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return realtime.authorize_request(event, authenticator().authenticate)
+
+
+# ---------------------------------------------------------------- events: photo prompts
+# DrinkCreated (bus -> rule -> queue, infra/events.yaml) -> an AI photo prompt on the drink
+# and in S3. Locally, local/event_runner.py feeds this same function from the emulator.
+
+
+@app.on_sqs_message(queue=photo_prompt_queue_name(), batch_size=1)
+def photo_prompt_handler(event: Any) -> None:
+    """One message per invocation: raising returns it to the queue, so SQS retries it
+    and, after maxReceiveCount deliveries, moves it to the dead-letter queue."""
+    for record in event:
+        photo_prompts.handle_sqs_body(record.body)

@@ -6,6 +6,8 @@ from typing import Any
 
 from psycopg import Connection
 
+from chalicelib.validation import BarSettingsUpdate
+
 BAR_ID = "bar"
 DEFAULTS: dict[str, Any] = {"is_open": True, "message": "", "max_queue": 30, "max_active_per_guest": 3}
 
@@ -21,3 +23,23 @@ def get_settings(conn: Connection[Any]) -> dict[str, Any]:
 def public_status(settings: dict[str, Any]) -> dict[str, Any]:
     """What guests may see: open or closed, and the host's message."""
     return {"is_open": settings["is_open"], "message": settings["message"]}
+
+
+def update_settings(conn: Connection[Any], changes: BarSettingsUpdate) -> dict[str, Any]:
+    """Apply the fields given (validated at the edge) and return the settings now in force.
+
+    Runs in the writer's transaction: order placement reads this row in its own
+    transaction, so a limit changes for the next order, never halfway through one.
+    """
+    current = get_settings(conn)
+    new = {**current, **changes.model_dump(exclude_none=True)}
+    row = conn.execute(
+        """INSERT INTO bar_settings (id, is_open, message, max_queue, max_active_per_guest, updated_at)
+           VALUES (%(id)s, %(is_open)s, %(message)s, %(max_queue)s, %(max_active_per_guest)s, now())
+           ON CONFLICT (id) DO UPDATE SET is_open = EXCLUDED.is_open, message = EXCLUDED.message,
+               max_queue = EXCLUDED.max_queue, max_active_per_guest = EXCLUDED.max_active_per_guest,
+               updated_at = EXCLUDED.updated_at
+           RETURNING is_open, message, max_queue, max_active_per_guest""",
+        {"id": BAR_ID, **new},
+    ).fetchone()
+    return dict(row)

@@ -47,6 +47,24 @@ class Settings:
     # Bedrock model for photo prompts ("" = the offline prompt writer).
     bedrock_model_id: str
     bedrock_region: str
+    # SQS queue the bus's DrinkCreated rule feeds; the photo-prompt handler consumes it.
+    photo_prompt_queue: str
+    # Guest tokens: the Secrets Manager secret holding the app's EC P-256 signing key
+    # (created on first use), the tokens' issuer, and the web app origin that invite
+    # links point at (`{join_base_url}/join?code=...`).
+    guest_key_secret_id: str
+    guest_token_issuer: str
+    join_base_url: str
+    # AppSync Events: the HTTP publish URL (`https://<http-domain>/event`, the local
+    # gateway's `/event` locally) and the WebSocket URL the web app subscribes on.
+    realtime_http_url: str = ""
+    realtime_ws_url: str = ""
+    # Where browsers send presigned photo uploads when that is not the S3 URL boto3 signs:
+    # locally the gateway's `/storage`, which checks the signature and forwards to the
+    # emulator. "" in AWS (browsers post to S3 directly).
+    storage_upload_url: str = ""
+    # The SQS queue order events reach the realtime publisher through.
+    realtime_queue: str = ""
 
     @property
     def uses_dsql(self) -> bool:
@@ -56,6 +74,20 @@ class Settings:
 def _jwks_url(issuer: str) -> str:
     # Cognito publishes a pool's keys under its issuer URL.
     return f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else ""
+
+
+def photo_prompt_queue_name() -> str:
+    """Uncached: app.py names the queue when it is imported (by `chalice deploy/package`
+    with the stage's variables set), before any test or request could reset settings()."""
+    stage = os.environ.get("APP_STAGE", "local")
+    return os.environ.get("PHOTO_PROMPT_QUEUE", "") or f"drink-assistant-{stage}-photo-prompts"
+
+
+def realtime_queue_name() -> str:
+    """The SQS queue the order events reach the realtime publisher through (named when
+    app.py is imported, like the photo prompt queue)."""
+    stage = os.environ.get("APP_STAGE", "local")
+    return os.environ.get("REALTIME_QUEUE", "") or f"drink-assistant-{stage}-realtime"
 
 
 @lru_cache(maxsize=1)
@@ -82,4 +114,13 @@ def settings() -> Settings:
         api_stage=env("API_STAGE", "api"),
         bedrock_model_id=env("BEDROCK_MODEL_ID", ""),
         bedrock_region=env("BEDROCK_REGION", "") or env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1",
+        photo_prompt_queue=photo_prompt_queue_name(),
+        guest_key_secret_id=env("GUEST_KEY_SECRET_ID", "")
+        or f"drink-assistant/{env('APP_STAGE', 'local')}/guest-token-key",
+        guest_token_issuer=env("GUEST_TOKEN_ISSUER", "") or f"drink-assistant:{env('APP_STAGE', 'local')}",
+        join_base_url=env("JOIN_BASE_URL", "").rstrip("/"),
+        realtime_http_url=env("REALTIME_HTTP_URL", ""),
+        realtime_ws_url=env("REALTIME_WS_URL", ""),
+        storage_upload_url=env("STORAGE_UPLOAD_URL", "").rstrip("/"),
+        realtime_queue=realtime_queue_name(),
     )

@@ -18,7 +18,12 @@ from chalice import (
 
 __all__ = [
     "BadRequestError",
+    "BarClosed",
     "ConflictError",
+    "DrinkUnavailable",
+    "IdempotencyKeyReused",
+    "QueueFull",
+    "TooManyActiveOrders",
     "ForbiddenError",
     "NotFoundError",
     "ServiceUnavailableError",
@@ -28,3 +33,29 @@ __all__ = [
 
 class ServiceUnavailableError(ChaliceViewError):
     STATUS_CODE = 503
+
+
+# ---------------------------------------------------------------- orders: refusals (409)
+# Each is an error Code of the contract, so a client can tell why an order was refused.
+
+
+class BarClosed(ChaliceViewError):
+    STATUS_CODE = 409
+
+
+class QueueFull(ChaliceViewError):
+    STATUS_CODE = 409
+
+
+class TooManyActiveOrders(ChaliceViewError):
+    STATUS_CODE = 409
+
+
+class DrinkUnavailable(ChaliceViewError):
+    STATUS_CODE = 409
+
+
+class IdempotencyKeyReused(ChaliceViewError):
+    """The same Idempotency-Key was sent again with a different order (RFC draft: 422)."""
+
+    STATUS_CODE = 422

@@ -5,10 +5,12 @@ Views call `parse(Model, data)` once; domain functions receive validated values.
 
 from __future__ import annotations
 
+import enum
+import re
 import uuid
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from chalicelib.errors import BadRequestError
 
@@ -63,3 +65,318 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
         return uuid.UUID(value)
     except (ValueError, TypeError):
         raise BadRequestError(f"{what} id must be a UUID") from None
+
+
+# ---------------------------------------------------------------- orders and bar settings
+
+NoteText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+# Strict: "2", 2.5 and true are not quantities.
+Quantity = Annotated[int, Field(strict=True, ge=1, le=5)]
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class OrderItemRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    drink_id: uuid.UUID
+    quantity: Quantity = 1
+    notes: NoteText = ""
+
+
+class OrderRequest(BaseModel):
+    """Body of POST /orders."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[OrderItemRequest] = Field(min_length=1, max_length=10)
+    notes: NoteText = ""
+
+
+class OrderListQuery(BaseModel):
+    """Query of GET /admin/orders: one status, or none for every order still in play."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: OrderStatus | None = None
+
+
+class OrderStatusUpdate(BaseModel):
+    """Body of PUT /admin/orders/{id}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: OrderStatus
+    reason: NoteText = ""
+
+    @model_validator(mode="after")
+    def _cancel_needs_reason(self) -> OrderStatusUpdate:
+        # The guest sees why their drink is not coming.
+        if self.status is OrderStatus.CANCELLED and not self.reason:
+            raise ValueError("a reason is required to cancel an order")
+        return self
+
+
+class BarSettingsUpdate(BaseModel):
+    """Body of PUT /admin/bar: the fields given change, the others keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_open: Annotated[bool, Field(strict=True)] | None = None
+    message: NoteText | None = None
+    max_queue: Annotated[int, Field(strict=True, ge=1, le=500)] | None = None
+    max_active_per_guest: Annotated[int, Field(strict=True, ge=1, le=20)] | None = None
+
+
+# Visible ASCII, inner spaces allowed: what clients put in headers (UUIDs, ULIDs, ...).
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,98}[\x21-\x7e])?")
+
+
+def parse_idempotency_key(value: str | None) -> str | None:
+    """The Idempotency-Key header: absent, or 1..100 printable characters."""
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise BadRequestError("Idempotency-Key must be 1 to 100 printable ASCII characters")
+    return value
+
+# ---------------------------------------------------------------- guests and invite codes
+
+# Shown on the bar's screens and order tickets: trimmed, 1 to 40 characters, no
+# control characters (no newlines or escape sequences sneaking onto the display).
+GuestName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")
+]
+
+
+class InviteCodeRequest(BaseModel):
+    """Body of POST /admin/registration-codes (every field has a party-sized default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expires_in_hours: Annotated[int, Field(strict=True, ge=1, le=168)] = 24
+    max_uses: Annotated[int, Field(strict=True, ge=1, le=500)] = 50
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+
+class Registration(BaseModel):
+    """Body of POST /register. The code is only bounded here: whether it is valid is
+    the domain's answer (one 403 for every kind of invalid code)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    name: GuestName
+
+
+class RefreshRequest(BaseModel):
+    """Body of POST /auth/refresh."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+# ---------------------------------------------------------------- admin: menu (drinks, sections, ingredients)
+# Bodies forbid unknown fields, so a typo ("abv_percent") is a 400, not a silent no-op.
+# Update bodies are partial: only the fields sent change (`model_fields_set`); sending
+# null clears a nullable field (abv, image_key) and is refused for the others.
+
+_NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]+$"
+DrinkName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=_NO_CONTROL)]
+SectionName = DrinkName
+# 60, like the ?ingredient= filter, so every catalog name can be filtered on.
+IngredientName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=_NO_CONTROL)
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+RecipeStep = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=30, pattern=_NO_CONTROL)
+]
+Unit = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
+# Strict numbers: "50" and true are not amounts; NaN/Infinity (which json.loads accepts) neither.
+Amount = Annotated[float, Field(strict=True, ge=0, le=10_000, allow_inf_nan=False)]
+Abv = Annotated[float, Field(strict=True, ge=0, le=80, allow_inf_nan=False)]
+Position = Annotated[int, Field(strict=True, ge=0, le=100_000)]
+Flag = Annotated[bool, Field(strict=True)]
+# Keys the upload-url endpoint hands out: under drink-images/, plain path segments
+# (no "..", no leading "/", no spaces or URL-special characters).
+_IMAGE_KEY = re.compile(r"drink-images/(?:[A-Za-z0-9][A-Za-z0-9._-]*/)*[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _image_key(value: str) -> str:
+    if len(value) > 300 or not _IMAGE_KEY.fullmatch(value):
+        raise ValueError("must be a key under drink-images/ as returned by the upload-url endpoint")
+    return value
+
+
+ImageKey = Annotated[str, AfterValidator(_image_key)]
+
+
+class IngredientCategory(enum.StrEnum):
+    SPIRIT = "spirit"
+    LIQUEUR = "liqueur"
+    WINE = "wine"
+    BITTERS = "bitters"
+    JUICE = "juice"
+    SYRUP = "syrup"
+    MIXER = "mixer"
+    DAIRY = "dairy"
+    FRUIT = "fruit"
+    HERB = "herb"
+    SPICE = "spice"
+    OTHER = "other"
+
+
+class _Partial(BaseModel):
+    """An update body: at least one field, and null only where the field may be empty."""
+
+    model_config = ConfigDict(extra="forbid")
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _some_change_no_bad_nulls(self) -> _Partial:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: send at least one field")
+        for name in sorted(self.model_fields_set - self.NULLABLE):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, with their validated values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class RecipeIngredient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: IngredientName
+    amount: Amount | None = None
+    unit: Unit = ""
+    optional: Flag = False
+
+
+def _distinct_ingredients(items: list[RecipeIngredient] | None) -> list[RecipeIngredient] | None:
+    if items is not None:
+        seen: set[str] = set()
+        for item in items:
+            key = item.name.lower()
+            if key in seen:
+                raise ValueError(f"ingredient {item.name!r} is listed twice")
+            seen.add(key)
+    return items
+
+
+class DrinkCreate(BaseModel):
+    """Body of POST /admin/drinks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    section_id: uuid.UUID
+    name: DrinkName
+    description: LongText = ""
+    ingredients: list[RecipeIngredient] = Field(min_length=1, max_length=20)
+    recipe_steps: list[RecipeStep] = Field(default_factory=list, max_length=20)
+    glass: Label = ""
+    garnish: Label = ""
+    tags: list[Tag] = Field(default_factory=list, max_length=10)
+    abv: Abv | None = None
+    image_key: ImageKey | None = None
+    position: Position | None = None  # None: after the section's last drink
+
+    @model_validator(mode="after")
+    def _check(self) -> DrinkCreate:
+        _distinct_ingredients(self.ingredients)
+        self.tags = list(dict.fromkeys(self.tags))
+        return self
+
+
+class DrinkUpdate(_Partial):
+    """Body of PUT /admin/drinks/{id}: a partial update; {"archived": false} unarchives."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"abv", "image_key"})
+
+    section_id: uuid.UUID | None = None
+    name: DrinkName | None = None
+    description: LongText | None = None
+    ingredients: list[RecipeIngredient] | None = Field(default=None, min_length=1, max_length=20)
+    recipe_steps: list[RecipeStep] | None = Field(default=None, max_length=20)
+    glass: Label | None = None
+    garnish: Label | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=10)
+    abv: Abv | None = None
+    image_key: ImageKey | None = None
+    position: Position | None = None
+    archived: Flag | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> DrinkUpdate:
+        _distinct_ingredients(self.ingredients)
+        if self.tags is not None:
+            self.tags = list(dict.fromkeys(self.tags))
+        return self
+
+
+class SectionCreate(BaseModel):
+    """Body of POST /admin/sections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: SectionName
+    description: LongText = ""
+    position: Position | None = None  # None: after the last section
+
+
+class SectionUpdate(_Partial):
+    """Body of PUT /admin/sections/{id}; {"archived": false} brings a section back."""
+
+    name: SectionName | None = None
+    description: LongText | None = None
+    position: Position | None = None
+    archived: Flag | None = None
+
+
+class IngredientCreate(BaseModel):
+    """Body of POST /admin/ingredients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: IngredientName
+    category: IngredientCategory = IngredientCategory.OTHER
+    in_stock: Flag = True
+
+
+class IngredientUpdate(_Partial):
+    """Body of PUT /admin/ingredients/{id}: stock, name, category."""
+
+    name: IngredientName | None = None
+    category: IngredientCategory | None = None
+    in_stock: Flag | None = None
+
+
+# ---------------------------------------------------------------- admin: images
+
+
+class ImageUploadRequest(BaseModel):
+    """Body of POST /admin/images/upload-url. `filename` is the browser's name for the
+    file; it becomes a safe key segment (see media.safe_filename)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+
+    @model_validator(mode="after")
+    def _extension_matches_type(self) -> ImageUploadRequest:
+        from chalicelib.media import safe_filename
+
+        safe_filename(self.filename, self.content_type)  # ValueError -> 400
+        return self

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
+
+from local import hosted_login, realtime, storage
 
 log = logging.getLogger("drink_assistant.gateway")
 
@@ -81,7 +84,11 @@ async def serve_frontend(request: web.Request) -> web.StreamResponse:
 
 
 def build_app(
-    *, api_upstream: str, frontend_dir: Path | None = None, runtime: dict[str, Any] | None = None
+    *,
+    api_upstream: str,
+    frontend_dir: Path | None = None,
+    runtime: dict[str, Any] | None = None,
+    auth: dict[str, Any] | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app[API_UPSTREAM] = api_upstream.rstrip("/")
@@ -97,6 +104,11 @@ def build_app(
     app.router.add_route("*", "/api", proxy_api)
     app.router.add_route("*", "/api/{tail:.*}", proxy_api)
     app.router.add_get("/config.json", runtime_config)
+    if auth is not None:  # hosted login (local/hosted_login.py); the web app reads `auth` from /config.json
+        app[RUNTIME_CONFIG] = {**app[RUNTIME_CONFIG], "auth": hosted_login.register(app, **auth)}
+    # AppSync Events stand-in (local/realtime.py): WebSocket /event/realtime, signed HTTP publish /event
+    app[RUNTIME_CONFIG] = {**app[RUNTIME_CONFIG], "realtime": realtime.register(app)}
+    storage.register(app)  # S3 stand-in (local/storage.py): signed POST /storage uploads, GET /images reads
     app.router.add_get("/{path:.*}", serve_frontend)
     return app
 
@@ -106,9 +118,17 @@ def main() -> None:
     parser.add_argument("--host", default="0.0.0.0")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--api-upstream", default="http://127.0.0.1:8001")
+    parser.add_argument("--auth-issuer", default=os.environ.get("AUTH_ISSUER", ""))
+    parser.add_argument("--auth-client-id", default=os.environ.get("AUTH_CLIENT_ID", hosted_login.DEFAULT_CLIENT_ID))
+    parser.add_argument("--auth-state-dir", type=Path, default=hosted_login.DEFAULT_STATE_DIR)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="gateway %(levelname)s %(message)s")
-    web.run_app(build_app(api_upstream=args.api_upstream), host=args.host, port=args.port, print=None)
+    auth = {
+        "issuer": args.auth_issuer or f"http://127.0.0.1:{args.port}",
+        "client_id": args.auth_client_id,
+        "state_dir": args.auth_state_dir,
+    }
+    web.run_app(build_app(api_upstream=args.api_upstream, auth=auth), host=args.host, port=args.port, print=None)
 
 
 if __name__ == "__main__":

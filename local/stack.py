@@ -9,6 +9,7 @@ under .local/ and survives a restart.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,12 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from local import event_runner, hosted_login, storage  # noqa: E402
 from local.pg import LOCAL_DIR, ensure_database, start_embedded  # noqa: E402
 
 PORT = int(os.environ.get("PORT", "8000"))
 API_PORT = int(os.environ.get("API_PORT", "8001"))
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "5001"))
 BIN = Path(sys.executable).parent
+# The local sign-in's issuer: a fixed identifier (phones reach the gateway by another address).
+AUTH_ISSUER = f"http://127.0.0.1:{PORT}"
 
 
 def lan_addresses() -> list[str]:
@@ -82,16 +86,34 @@ def prepare_database() -> str:
 def main() -> int:
     print("drink-assistant: starting the local stack")
     database_url = prepare_database()
+    admin_password = hosted_login.ensure_state(LOCAL_DIR / "auth")  # first run only, else None
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{EMULATOR_PORT}",
+        # Invite QR codes must open on guests' phones: the LAN address, not localhost.
+        "JOIN_BASE_URL": os.environ.get("JOIN_BASE_URL") or f"http://{(lan_addresses() or ['localhost'])[0]}:{PORT}",
         "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
+        # Random per run: the gateway checks realtime publishes against this key (SigV4),
+        # so nobody else on the network can publish; the emulator accepts any key.
+        "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(32),
         "AWS_DEFAULT_REGION": "us-east-1",
         "PYTHONUNBUFFERED": "1",
+        "AUTH_ISSUER": AUTH_ISSUER,
+        "AUTH_CLIENT_ID": hosted_login.DEFAULT_CLIENT_ID,
+        "AUTH_JWKS_URL": f"{AUTH_ISSUER}/.well-known/jwks.json",
+        # The API publishes live order status to the gateway's AppSync Events stand-in.
+        "REALTIME_HTTP_URL": f"http://127.0.0.1:{PORT}/event",
+        "REALTIME_WS_URL": "/event/realtime",
     }
     children: list[subprocess.Popen[bytes]] = []
+
+    def show_admin_password() -> None:
+        # Once, below the URLs; or on the way out if the stack never got that far.
+        nonlocal admin_password
+        if admin_password:
+            print(hosted_login.password_box("admin", admin_password, headline="admin sign-in (first run)") + "\n")
+            admin_password = None
 
     def start(name: str, args: list[str]) -> None:
         print(f"  starting {name}")
@@ -110,6 +132,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         start("AWS emulator (moto)", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(EMULATOR_PORT)])
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{EMULATOR_PORT}/moto-api/"), "the AWS emulator")
+        # Bus, rules, queues and DLQs before the API can publish; then the runner that
+        # feeds the queues to the app's event handlers (as Lambda does in AWS).
+        event_runner.ensure_local_plumbing(env["AWS_ENDPOINT_URL"])
+        storage.ensure_bucket(env["AWS_ENDPOINT_URL"])  # photo uploads (local/storage.py)
+        start("event runner", [sys.executable, "-m", "local.event_runner"])
         start(
             "API (chalice local)",
             [
@@ -136,7 +164,6 @@ def main() -> int:
                 f"http://127.0.0.1:{API_PORT}",
             ],
         )
-        wait_until(lambda: http_ok(f"http://127.0.0.1:{EMULATOR_PORT}/moto-api/"), "the AWS emulator")
         wait_until(lambda: http_ok(f"http://127.0.0.1:{PORT}/api/bar"), "the API behind the gateway")
         print("\ndrink-assistant is running:")
         print(f"  web app     http://localhost:{PORT}/")
@@ -145,6 +172,7 @@ def main() -> int:
         print(f"  API         http://localhost:{PORT}/api/drinks")
         print(f"  emulator    http://127.0.0.1:{EMULATOR_PORT}/")
         print("Ctrl-C stops everything; data stays in .local/\n")
+        show_admin_password()
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         print("a process exited; stopping the stack")
@@ -154,6 +182,7 @@ def main() -> int:
         return 0
     finally:
         stop()
+        show_admin_password()
 
 
 if __name__ == "__main__":

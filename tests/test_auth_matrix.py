@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import app as app_module
+from tests.guest_fixtures import make_guest, secrets_manager  # noqa: F401 (fixtures)
 from tests.tokens import new_rsa_key
 
 ADMIN_ROUTES = sorted(
@@ -75,8 +76,13 @@ def test_there_are_admin_routes() -> None:
 
 
 @pytest.mark.parametrize(("path", "method"), ADMIN_ROUTES)
-def test_admin_route_refuses_bad_tokens(client: Any, user_pool: Any, path: str, method: str) -> None:
-    for name, (header, expected) in _tokens(user_pool).items():
+def test_admin_route_refuses_bad_tokens(
+    client: Any, user_pool: Any, make_guest: Any, path: str, method: str  # noqa: F811
+) -> None:
+    _, guest_token = make_guest()
+    # A valid guest token is a valid token without the right: 403, never in.
+    matrix = {**_tokens(user_pool), "guest token": (f"Bearer {guest_token}", 403)}
+    for name, (header, expected) in matrix.items():
         headers = {"Content-Type": "application/json"}
         if header is not None:
             headers["Authorization"] = header

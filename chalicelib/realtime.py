@@ -1,0 +1,235 @@
+"""Live order status over AppSync Events: who may listen where, and publishing.
+
+Channels (DESIGN.md section 5):
+
+* `/orders/guest/{guest_id}`  that guest only (and admins)
+* `/orders/admin`             admins only
+* `/menu/updates`             anyone, signed in or not
+
+One rule set, `channel_allowed`, decides every subscription: in AWS the AppSync
+Events Lambda authorizer (`authorize_request`, wired in app.py) calls it; locally the
+gateway builds the same authorizer request and calls the same Lambda function.
+Clients never publish: only the API does, over the HTTP endpoint, signed with SigV4
+(AWS_IAM in AWS; the local gateway checks the same signature).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from chalicelib.auth import ADMIN, GUEST, AuthError, Principal
+
+log = logging.getLogger(__name__)
+
+CONNECT = "connect"
+SUBSCRIBE = "subscribe"
+PUBLISH = "publish"
+# AppSync Events' operation names in the Lambda authorizer's requestContext.
+OPERATIONS = {"EVENT_CONNECT": CONNECT, "EVENT_SUBSCRIBE": SUBSCRIBE, "EVENT_PUBLISH": PUBLISH}
+
+ORDERS_ADMIN = "/orders/admin"
+MENU_UPDATES = "/menu/updates"
+GUEST_CHANNEL_PREFIX = "/orders/guest/"
+
+# What the web app sends as its Authorization header when nobody is signed in: AppSync
+# needs some header to call the Lambda authorizer, and the menu channel is public.
+ANONYMOUS = "anonymous"
+
+# AppSync channel paths: 1-5 segments of letters, digits and dashes (at most 50 each),
+# optionally ending in the `/*` wildcard (subscribe only).
+_SEGMENT = r"[A-Za-z0-9-]{1,50}"
+CHANNEL = re.compile(rf"^(/{_SEGMENT}){{1,5}}(/\*)?$")
+MAX_EVENTS_PER_PUBLISH = 5  # AppSync Events' batch limit for one publish
+# Authorizer results are not cached: a cache keyed on the token could let a "yes" for
+# one channel answer another, and a revoked guest must stop getting updates at once.
+AUTHORIZER_TTL_S = 0
+
+
+class PublishError(Exception):
+    """AppSync refused (part of) a publish; the event handler raises it so the
+    platform retries the whole message."""
+
+
+def guest_channel(guest_id: str) -> str:
+    return f"{GUEST_CHANNEL_PREFIX}{guest_id}"
+
+
+def valid_channel(channel: str, *, wildcard: bool = True) -> bool:
+    if not isinstance(channel, str) or not CHANNEL.match(channel):
+        return False
+    if not wildcard and channel.endswith("/*"):
+        return False
+    return len(channel.strip("/").split("/")) <= 5
+
+
+def channel_allowed(principal: Principal | None, channel: str, operation: str) -> bool:
+    """May this caller (None: anonymous) do `operation` on `channel`?
+
+    Connecting is open to anyone (each subscription is checked on its own); clients
+    never publish; admins may subscribe anywhere, others to the menu and, for a
+    guest, their own order channel (exactly: no wildcards).
+    """
+    if operation == CONNECT:
+        return True
+    if operation != SUBSCRIBE or not valid_channel(channel):
+        return False
+    if principal is not None and principal.role == ADMIN:
+        return True
+    if channel == MENU_UPDATES:
+        return True
+    return principal is not None and principal.role == GUEST and channel == guest_channel(principal.user_id)
+
+
+def authorization_header(token: str | None) -> str | None:
+    """The bearer header for `authenticate`, or None for an anonymous caller."""
+    token = (token or "").strip()
+    if not token or token.lower() == ANONYMOUS:
+        return None
+    return token if token.lower().startswith("bearer ") else f"Bearer {token}"
+
+
+def authorize_request(event: dict[str, Any], authenticate: Callable[[str], Principal]) -> dict[str, Any]:
+    """The AppSync Events Lambda authorizer: request in, {"isAuthorized", "ttlOverride"} out.
+
+    `event` is {"authorizationToken", "requestContext": {"operation", "channel",
+    "channelNamespaceName", "apiId", "accountId", "requestId"}, "requestHeaders"}.
+    A forged or expired token is refused outright (never downgraded to anonymous).
+    """
+    context = event.get("requestContext") or {}
+    operation = OPERATIONS.get(str(context.get("operation", "")), "")
+    channel = str(context.get("channel") or "")
+    header = authorization_header(event.get("authorizationToken"))
+    principal: Principal | None = None
+    if header is not None:
+        try:
+            principal = authenticate(header)
+        except AuthError as exc:
+            log.info("realtime token refused", extra={"reason": str(exc), "operation": operation})
+            return {"isAuthorized": False, "ttlOverride": AUTHORIZER_TTL_S}
+    allowed = channel_allowed(principal, channel, operation)
+    if not allowed:
+        log.info(
+            "realtime request refused",
+            extra={"operation": operation, "channel": channel, "role": principal.role if principal else "anonymous"},
+        )
+    return {"isAuthorized": allowed, "ttlOverride": AUTHORIZER_TTL_S}
+
+
+# ---------------------------------------------------------------- order events -> channels
+
+
+def order_message(event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An EventBridge order event -> (guest id, the message both channels get).
+
+    `event_id` is the publisher's id (the envelope's, else EventBridge's): a
+    redelivered event carries the same one, so clients drop what they have seen.
+    """
+    detail = event.get("detail") or {}
+    data = detail.get("data") or {}
+    metadata = detail.get("metadata") or {}
+    guest_id = str(data.get("guest_id") or "")
+    if not guest_id or not data.get("order_id"):
+        raise ValueError("order event without guest_id or order_id")
+    message = {
+        "type": event.get("detail-type") or metadata.get("event_type"),
+        "event_id": metadata.get("event_id") or event.get("id"),
+        "occurred_at": metadata.get("timestamp") or event.get("time"),
+        "order_id": str(data["order_id"]),
+        "guest_id": guest_id,
+        "number": data.get("number"),
+        "status": data.get("status"),
+    }
+    for optional in ("previous_status", "order"):
+        if optional in data:
+            message[optional] = data[optional]
+    return guest_id, message
+
+
+def deliver_order_event(event: dict[str, Any], publish_fn: Callable[[str, list[dict[str, Any]]], None]) -> list[str]:
+    """Publish one order event to its guest's channel and the admin channel."""
+    guest_id, message = order_message(event)
+    channels = [guest_channel(guest_id), ORDERS_ADMIN]
+    for channel in channels:
+        publish_fn(channel, [message])
+    return channels
+
+
+# ---------------------------------------------------------------- publishing (HTTP, SigV4)
+
+
+def publish_body(channel: str, events: Iterable[dict[str, Any]]) -> bytes:
+    # Each event is a JSON *string* inside the JSON body (AppSync's publish format).
+    return json.dumps(
+        {"channel": channel, "events": [json.dumps(e, separators=(",", ":"), default=str) for e in events]},
+        separators=(",", ":"),
+    ).encode()
+
+
+def signed_request(url: str, body: bytes, credentials: Any, region: str) -> Any:
+    """A POST to the Events HTTP endpoint, signed with SigV4 for service "appsync"."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    request = AWSRequest(
+        method="POST",
+        url=url,
+        data=body,
+        headers={"Content-Type": "application/json", "Host": urlsplit(url).netloc},
+    )
+    SigV4Auth(credentials, "appsync", region).add_auth(request)
+    return request.prepare()
+
+
+def _credentials() -> Any:
+    import boto3
+
+    credentials = boto3.Session().get_credentials()
+    if credentials is None:
+        raise PublishError("no AWS credentials to sign the publish with")
+    return credentials.get_frozen_credentials()
+
+
+def publish(
+    channel: str,
+    events: list[dict[str, Any]],
+    *,
+    url: str | None = None,
+    region: str | None = None,
+    credentials: Any = None,
+    send: Callable[[Any], tuple[int, bytes]] | None = None,
+) -> None:
+    """Publish events to one channel (batches of 5). Raises PublishError on any refusal."""
+    from chalicelib.config import settings
+
+    config = settings()
+    url = url or config.realtime_http_url
+    if not url:
+        raise PublishError("REALTIME_HTTP_URL is not configured")
+    if not valid_channel(channel, wildcard=False):
+        raise PublishError(f"not a channel one can publish to: {channel!r}")
+    credentials = credentials or _credentials()
+    send = send or _send
+    for start in range(0, len(events), MAX_EVENTS_PER_PUBLISH):
+        batch = events[start : start + MAX_EVENTS_PER_PUBLISH]
+        request = signed_request(url, publish_body(channel, batch), credentials, region or config.region)
+        status, payload = send(request)
+        if status != 200:
+            raise PublishError(f"publish to {channel} answered HTTP {status}: {payload[:200]!r}")
+        failed = (json.loads(payload or b"{}") or {}).get("failed") or []
+        if failed:
+            raise PublishError(f"publish to {channel}: {len(failed)} of {len(batch)} events failed")
+
+
+def _send(request: Any) -> tuple[int, bytes]:
+    import requests
+
+    try:
+        response = requests.post(request.url, data=request.body, headers=dict(request.headers.items()), timeout=5)
+    except requests.RequestException as exc:
+        raise PublishError(f"publish failed: {exc}") from None
+    return response.status_code, response.content
