@@ -48,6 +48,24 @@ def frontend_root() -> Path:
     return dist if (dist / "index.html").exists() else ROOT / "frontend"
 
 
+# The bodies API Gateway itself sends (authorizer refusals, unknown routes), reshaped to
+# the API's {"Code", "Message"} as infra/api-merge.json's GatewayResponses do in AWS.
+GATEWAY_RESPONSES = {
+    401: b'{"Code": "UnauthorizedError", "Message": "Unauthorized"}',
+    403: b'{"Code": "ForbiddenError", "Message": "Not allowed for this token"}',
+}
+
+
+def gateway_response_body(status: int, headers: dict[str, str], payload: bytes) -> bytes:
+    from_gateway = any(k.lower() == "x-amzn-errortype" for k in headers)
+    if from_gateway and status in GATEWAY_RESPONSES and b'"Code"' not in payload:
+        for key in [k for k in headers if k.lower() == "content-type"]:
+            del headers[key]
+        headers["Content-Type"] = "application/json"
+        return GATEWAY_RESPONSES[status]
+    return payload
+
+
 async def proxy_api(request: web.Request) -> web.StreamResponse:
     tail = request.match_info.get("tail", "")
     url = f"{request.app[API_UPSTREAM]}/{tail}"
@@ -61,6 +79,7 @@ async def proxy_api(request: web.Request) -> web.StreamResponse:
         ) as upstream:
             payload = await upstream.read()
             out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+            payload = gateway_response_body(upstream.status, out_headers, payload)
             return web.Response(status=upstream.status, body=payload, headers=out_headers)
     except OSError as exc:
         log.warning("api upstream unreachable: %s", exc)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -94,6 +95,13 @@ def test_make_local_serves_the_menu_and_restarts_cleanly(pg_cluster: str, tmp_pa
             assert status == 200 and b"<html" in page.lower()
             status, config = fetch(f"http://127.0.0.1:{port}/config.json")
             assert json.loads(config)["apiUrl"] == "/api"
+            refused = urllib.request.Request(f"http://127.0.0.1:{port}/api/admin/bar")
+            try:
+                urllib.request.urlopen(refused, timeout=5)  # noqa: S310 (loopback)
+                raise AssertionError("an admin route answered without a token")
+            except urllib.error.HTTPError as error:
+                assert error.code == 401
+                assert json.loads(error.read()) == {"Code": "UnauthorizedError", "Message": "Unauthorized"}
         finally:
             children = stop(proc)
         assert children, "the stack started child processes"
