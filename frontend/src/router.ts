@@ -11,15 +11,53 @@ export const routes: RouteRecordRaw[] = [
   { path: "/join", name: "join", component: JoinView, meta: { title: "Join the bar" } },
   // The host's screens load on demand: guests' phones never download them.
   {
-    path: "/admin/:rest(.*)*",
-    name: "admin",
+    path: "/admin",
     component: () => import("./views/AdminView.vue"),
     meta: { title: "Bar admin", chrome: "none" },
+    children: [
+      { path: "", name: "admin", component: () => import("./views/admin/OrdersBoard.vue"), meta: { title: "Orders" } },
+      { path: "menu", redirect: "/admin/menu/drinks" },
+      {
+        path: "menu/drinks",
+        name: "admin-drinks",
+        component: () => import("./views/admin/DrinksList.vue"),
+        meta: { title: "Drinks" },
+      },
+      {
+        path: "menu/drinks/new",
+        name: "admin-drink-new",
+        component: () => import("./views/admin/DrinkEditor.vue"),
+        meta: { title: "New drink" },
+      },
+      {
+        path: "menu/drinks/:id",
+        name: "admin-drink",
+        component: () => import("./views/admin/DrinkEditor.vue"),
+        props: true,
+        meta: { title: "Edit drink" },
+      },
+      {
+        path: "menu/sections",
+        name: "admin-sections",
+        component: () => import("./views/admin/SectionsList.vue"),
+        meta: { title: "Sections" },
+      },
+      {
+        path: "menu/ingredients",
+        name: "admin-ingredients",
+        component: () => import("./views/admin/IngredientsList.vue"),
+        meta: { title: "Ingredients" },
+      },
+      { path: "invites", name: "admin-invites", component: () => import("./views/admin/InvitesView.vue"), meta: { title: "Invites" } },
+      { path: "bar", name: "admin-bar", component: () => import("./views/admin/BarSettings.vue"), meta: { title: "Bar settings" } },
+      { path: "numbers", name: "admin-numbers", component: () => import("./views/admin/NumbersView.vue"), meta: { title: "Tonight's numbers" } },
+      { path: ":rest(.*)*", redirect: "/admin" },
+    ],
   },
   {
     path: "/auth/callback",
     name: "auth-callback",
-    component: () => import("./views/AdminView.vue"),
+    component: () => import("./views/AuthCallback.vue"),
     meta: { title: "Signing in", chrome: "none" },
   },
   {

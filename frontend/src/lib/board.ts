@@ -1,0 +1,189 @@
+/**
+ * The order board (admin console and bar display): every order in play, live.
+ * Fetched from GET /admin/orders, then kept current by events on /orders/admin, with a
+ * poll whenever realtime is not live. Pure helpers (grouping, next moves, ages) are
+ * exported for tests and for the views.
+ */
+import { ref, shallowRef } from "vue";
+import { isNewer, orderFromEvent } from "./orderTracker";
+import type { RealtimeClient } from "./realtime";
+import type { Order, OrderStatus } from "./types";
+
+export const ADMIN_CHANNEL = "/orders/admin";
+export const BOARD_POLL_MS = 10_000;
+
+export type Column = "pending" | "in_progress" | "ready";
+export const COLUMNS: { status: Column; title: string }[] = [
+  { status: "pending", title: "Pending" },
+  { status: "in_progress", title: "In progress" },
+  { status: "ready", title: "Ready" },
+];
+
+/** The one-tap move from each column, and its button label. */
+export const NEXT: Record<Column, { status: OrderStatus; label: string }> = {
+  pending: { status: "in_progress", label: "Start" },
+  in_progress: { status: "ready", label: "Ready" },
+  ready: { status: "completed", label: "Picked up" },
+};
+
+export function isActive(status: OrderStatus): status is Column {
+  return status === "pending" || status === "in_progress" || status === "ready";
+}
+
+/** Columns of orders, oldest first in each (the order they are made in). */
+export function groupOrders(orders: Order[]): Record<Column, Order[]> {
+  const groups: Record<Column, Order[]> = { pending: [], in_progress: [], ready: [] };
+  for (const order of orders) if (isActive(order.status)) groups[order.status].push(order);
+  for (const list of Object.values(groups)) {
+    list.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.number - b.number);
+  }
+  return groups;
+}
+
+/** "0:07", "12:45", "1:02:03": how long ago, for a timer that ticks every second. */
+export function formatAge(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/** Spoken form for screen readers: "3 minutes", "1 hour 5 minutes", "under a minute". */
+export function spokenAge(ms: number): string {
+  const minutes = Math.floor(Math.max(0, ms) / 60_000);
+  if (minutes < 1) return "under a minute";
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  const part = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+  return h ? (m ? `${part(h, "hour")} ${part(m, "minute")}` : part(h, "hour")) : part(m, "minute");
+}
+
+/** How urgent an age looks: fine, getting long, too long (colours on the board). */
+export function ageLevel(ms: number, warnMs = 5 * 60_000, lateMs = 10 * 60_000): "ok" | "warn" | "late" {
+  return ms >= lateMs ? "late" : ms >= warnMs ? "warn" : "ok";
+}
+
+export function ageOf(order: Pick<Order, "created_at">, now: number): number {
+  const created = Date.parse(order.created_at);
+  return Number.isFinite(created) ? now - created : 0;
+}
+
+/** "2× Margarita, Mojito". */
+export function itemsSummary(order: Pick<Order, "items">): string {
+  return order.items.map((i) => (i.quantity > 1 ? `${i.quantity}× ${i.name}` : i.name)).join(", ");
+}
+
+export function eventId(event: unknown): string | null {
+  const v = event as Record<string, unknown> | null;
+  return v && typeof v === "object" && typeof v.event_id === "string" ? v.event_id : null;
+}
+
+export interface BoardDeps {
+  fetchOrders: () => Promise<Order[]>;
+  realtime?: RealtimeClient | null;
+  pollMs?: number;
+  /** An order the board had not seen before arrived (not on the first load). */
+  onNewOrder?: (order: Order) => void;
+  setInterval?: (fn: () => void, ms: number) => unknown;
+  clearInterval?: (handle: unknown) => void;
+}
+
+export class OrderBoard {
+  readonly orders = shallowRef<Order[]>([]);
+  readonly loaded = ref(false);
+  readonly error = ref("");
+  private known = new Set<string>();
+  private seenEvents = new Set<string>();
+  private poller: unknown = null;
+  private unsubscribe: (() => void) | null = null;
+  private fetching: Promise<void> | null = null;
+  /** After the first fetch: orders seen from then on are new (a toast, a beep). */
+  private primed = false;
+
+  constructor(private readonly deps: BoardDeps) {}
+
+  start(): void {
+    void this.refresh();
+    const realtime = this.deps.realtime;
+    if (realtime) {
+      this.unsubscribe = realtime.subscribe(ADMIN_CHANNEL, (event) => this.onEvent(event));
+      realtime.start();
+    }
+    const every = this.deps.setInterval ?? ((fn, ms) => globalThis.setInterval(fn, ms));
+    this.poller = every(() => {
+      if (!this.deps.realtime?.live) void this.refresh();
+    }, this.deps.pollMs ?? BOARD_POLL_MS);
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    const clear = this.deps.clearInterval ?? ((h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>));
+    if (this.poller !== null) clear(this.poller);
+    this.poller = null;
+  }
+
+  refresh(): Promise<void> {
+    this.fetching ??= this.deps
+      .fetchOrders()
+      .then((orders) => {
+        this.error.value = "";
+        this.setOrders(orders);
+        this.primed = true;
+      })
+      .catch((error: unknown) => {
+        this.error.value = error instanceof Error ? error.message : String(error);
+      })
+      .finally(() => {
+        this.loaded.value = true;
+        this.fetching = null;
+      });
+    return this.fetching;
+  }
+
+  /** A realtime event: apply the order it carries; fetch when it carries none. */
+  onEvent(event: unknown): void {
+    const id = eventId(event);
+    if (id) {
+      if (this.seenEvents.has(id)) return; // delivered twice
+      this.seenEvents.add(id);
+      if (this.seenEvents.size > 500) this.seenEvents = new Set([...this.seenEvents].slice(-250));
+    }
+    const change = orderFromEvent(event);
+    if (!change) {
+      void this.refresh();
+      return;
+    }
+    const known = this.orders.value.find((o) => o.id === change.id);
+    if (!known) {
+      // A whole order we have not seen (OrderPlaced): add it; a bare change: fetch.
+      if (Array.isArray(change.items) && typeof change.created_at === "string") {
+        this.setOrders([...this.orders.value, change as Order]);
+      } else {
+        void this.refresh();
+      }
+      return;
+    }
+    if (!isNewer(change, known)) return;
+    this.setOrders(this.orders.value.map((o) => (o.id === change.id ? { ...o, ...change } : o)));
+  }
+
+  /** The answer of a move (PUT /admin/orders/{id}): apply at once, before its event. */
+  apply(order: Order): void {
+    const known = this.orders.value.find((o) => o.id === order.id);
+    if (known && !isNewer(order, known)) return;
+    this.setOrders(known ? this.orders.value.map((o) => (o.id === order.id ? order : o)) : [...this.orders.value, order]);
+  }
+
+  setOrders(orders: Order[]): void {
+    const active = orders.filter((o) => isActive(o.status));
+    for (const order of active) {
+      if (this.known.has(order.id)) continue;
+      this.known.add(order.id);
+      if (this.primed && order.status === "pending") this.deps.onNewOrder?.(order);
+    }
+    this.orders.value = active;
+  }
+}
