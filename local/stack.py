@@ -24,6 +24,9 @@ sys.path.insert(0, str(ROOT))
 from local import event_runner, hosted_login, storage  # noqa: E402
 from local.pg import LOCAL_DIR, ensure_database, start_embedded  # noqa: E402
 
+# Copies of uploaded photos (the emulator keeps objects only in memory).
+LOCAL_MEDIA_DIR = Path(os.environ.get("LOCAL_MEDIA_DIR") or LOCAL_DIR / "media").resolve()
+
 PORT = int(os.environ.get("PORT", "8000"))
 API_PORT = int(os.environ.get("API_PORT", "8001"))
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "5001"))
@@ -89,6 +92,7 @@ def main() -> int:
     admin_password = hosted_login.ensure_state(LOCAL_DIR / "auth")  # first run only, else None
     env = {
         **os.environ,
+        "LOCAL_MEDIA_DIR": str(LOCAL_MEDIA_DIR),
         "DATABASE_URL": database_url,
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{EMULATOR_PORT}",
         # Invite QR codes must open on guests' phones: the LAN address, not localhost.
@@ -136,7 +140,10 @@ def main() -> int:
         # Bus, rules, queues and DLQs before the API can publish; then the runner that
         # feeds the queues to the app's event handlers (as Lambda does in AWS).
         event_runner.ensure_local_plumbing(env["AWS_ENDPOINT_URL"])
-        storage.ensure_bucket(env["AWS_ENDPOINT_URL"])  # photo uploads (local/storage.py)
+        # Photo uploads (local/storage.py); photos from earlier runs are put back.
+        restored = storage.ensure_bucket(env["AWS_ENDPOINT_URL"], restore_from=LOCAL_MEDIA_DIR)
+        if restored:
+            print(f"  restored {restored} photos from {LOCAL_MEDIA_DIR}")
         start("event runner", [sys.executable, "-m", "local.event_runner"])
         start(
             "API (chalice local)",

@@ -66,6 +66,9 @@ class StorageConfig:
     access_key: str
     secret_key: str
     region: str
+    # The emulator keeps objects in memory; a copy of each photo here lets
+    # `ensure_bucket(restore_from=...)` put them back when the stack restarts.
+    mirror_dir: Path | None = None
 
 
 CONFIG: web.AppKey[StorageConfig] = web.AppKey("storage_config", StorageConfig)
@@ -275,6 +278,8 @@ async def upload(request: web.Request) -> web.Response:
                 log.warning("emulator refused the upload: %s %s", stored.status, await stored.text())
                 return error_response(502, "BadGateway", "the storage emulator did not store the upload")
             etag = stored.headers.get("ETag", "")
+        if config.mirror_dir is not None:
+            mirror_object(config.mirror_dir, key, data)
     except OSError as exc:
         log.warning("storage emulator unreachable: %s", exc)
         return error_response(502, "BadGateway", "the storage emulator is not reachable")
@@ -354,6 +359,7 @@ def register(
         access_key=access_key if access_key is not None else env("AWS_ACCESS_KEY_ID", ""),
         secret_key=secret_key if secret_key is not None else env("AWS_SECRET_ACCESS_KEY", ""),
         region=region or env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1",
+        mirror_dir=Path(env("LOCAL_MEDIA_DIR")) if env("LOCAL_MEDIA_DIR") else None,
     )
     app[CONFIG] = config
 
@@ -371,8 +377,25 @@ def register(
     return {"uploadUrl": "/storage", "imageBaseUrl": "/images"}
 
 
-def ensure_bucket(endpoint_url: str, bucket: str | None = None, region: str = "us-east-1") -> None:
-    """Create the media bucket in the emulator (idempotent): run once the emulator is up."""
+def mirror_object(mirror_dir: Path, key: str, data: bytes) -> None:
+    """Keep a copy of a stored photo on disk (keys are checked: drink-images/<name>)."""
+    target = (mirror_dir / key).resolve()
+    if not target.is_relative_to(mirror_dir.resolve()):
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
+def ensure_bucket(
+    endpoint_url: str, bucket: str | None = None, region: str = "us-east-1", restore_from: Path | None = None
+) -> int:
+    """Create the media bucket in the emulator (idempotent): run once the emulator is up.
+
+    With `restore_from`, photos mirrored there by earlier runs are put back (the
+    emulator forgets everything when it stops); returns how many were restored."""
     import boto3
 
     s3 = boto3.client(
@@ -383,5 +406,15 @@ def ensure_bucket(endpoint_url: str, bucket: str | None = None, region: str = "u
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
     )
+    name = bucket or local_stage_bucket()
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        s3.create_bucket(Bucket=bucket or local_stage_bucket())
+        s3.create_bucket(Bucket=name)
+    restored = 0
+    if restore_from is not None and restore_from.is_dir():
+        for path in sorted(restore_from.rglob("*")):
+            content_type = CONTENT_TYPES.get(path.suffix.lower())
+            if path.is_file() and content_type:
+                key = path.relative_to(restore_from).as_posix()
+                s3.put_object(Bucket=name, Key=key, Body=path.read_bytes(), ContentType=content_type)
+                restored += 1
+    return restored

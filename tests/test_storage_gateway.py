@@ -73,7 +73,7 @@ class ServerThread:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[dict[str, Any]]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The emulator with the media bucket, and the real gateway app in front of it,
     configured as `make local` configures them (same credentials for API and gateway)."""
     from local.gateway import build_app
@@ -88,12 +88,14 @@ def stack() -> Iterator[dict[str, Any]]:
         env.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")
         env.delenv("MEDIA_BUCKET", raising=False)  # the gateway reads the local stage's
+        mirror = tmp_path_factory.mktemp("media-mirror")
+        env.setenv("LOCAL_MEDIA_DIR", str(mirror))
         storage.ensure_bucket(endpoint)
         storage.ensure_bucket(endpoint)  # idempotent
         gateway = ServerThread(build_app(api_upstream="http://127.0.0.1:9"))
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
         try:
-            yield {"gateway": gateway.url, "s3": s3, "endpoint": endpoint}
+            yield {"gateway": gateway.url, "s3": s3, "endpoint": endpoint, "mirror": mirror}
         finally:
             gateway.stop()
             emulator.stop()
@@ -457,3 +459,30 @@ def test_the_gateway_checks_signatures_like_boto3_makes_them() -> None:
     fields = post["fields"]
     date = fields["x-amz-credential"].split("/")[1]
     assert storage.policy_signature("shh", date, "eu-west-1", fields["policy"]) == fields["x-amz-signature"]
+
+
+def test_photos_survive_an_emulator_restart(stack: dict[str, Any], client: Any, admin_headers: dict[str, str]) -> None:
+    """The emulator forgets everything when it stops; the gateway's mirror puts photos back."""
+    data = png_bytes(3, 3)
+    out = upload_url(client, admin_headers, "keeper.png", "image/png")
+    assert post_upload(stack, out["upload"]["url"], out["upload"]["fields"], data).status_code == 204
+    assert (stack["mirror"] / out["key"]).read_bytes() == data
+
+    fresh = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    fresh.start()
+    try:
+        host, port = fresh.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        restored = storage.ensure_bucket(endpoint, restore_from=stack["mirror"])
+        assert restored >= 1
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        again = s3.get_object(Bucket=BUCKET, Key=out["key"])
+        assert again["Body"].read() == data and again["ContentType"] == "image/png"
+    finally:
+        fresh.stop()
+
+
+def test_refused_uploads_leave_no_copy(stack: dict[str, Any], client: Any, admin_headers: dict[str, str]) -> None:
+    out = upload_url(client, admin_headers, "fake.png", "image/png")
+    assert post_upload(stack, out["upload"]["url"], out["upload"]["fields"], b"not a png at all").status_code == 400
+    assert not (stack["mirror"] / out["key"]).exists()
