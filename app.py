@@ -181,18 +181,18 @@ def require_admin() -> dict[str, str]:
 # ---------------------------------------------------------------- public menu (reader)
 
 
-@app.route("/sections", methods=["GET"])
+@app.route("/sections", methods=["GET"], api_key_required=True)
 def list_sections() -> list[dict[str, Any]]:
     return database().read(menu.list_sections)
 
 
-@app.route("/drinks", methods=["GET"])
+@app.route("/drinks", methods=["GET"], api_key_required=True)
 def list_drinks() -> list[dict[str, Any]]:
     query = parse(DrinkQuery, query_dict(app.current_request.query_params, list_fields=("ingredient",)))
     return database().read(menu.list_drinks, query, settings().image_base_url)
 
 
-@app.route("/drinks/{drink_id}", methods=["GET"])
+@app.route("/drinks/{drink_id}", methods=["GET"], api_key_required=True)
 def get_drink(drink_id: str) -> dict[str, Any]:
     drink = database().read(menu.get_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
     if drink is None:
@@ -200,12 +200,12 @@ def get_drink(drink_id: str) -> dict[str, Any]:
     return drink
 
 
-@app.route("/ingredients", methods=["GET"])
+@app.route("/ingredients", methods=["GET"], api_key_required=True)
 def list_ingredients() -> list[dict[str, Any]]:
     return database().read(menu.list_ingredients)
 
 
-@app.route("/bar", methods=["GET"])
+@app.route("/bar", methods=["GET"], api_key_required=True)
 def bar_status() -> dict[str, Any]:
     return bar.public_status(database().read(bar.get_settings))
 
@@ -213,13 +213,13 @@ def bar_status() -> dict[str, Any]:
 # ---------------------------------------------------------------- admin: bar
 
 
-@app.route("/admin/bar", methods=["GET"], authorizer=token_authorizer)
+@app.route("/admin/bar", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_bar() -> dict[str, Any]:
     require_admin()
     return database().read(bar.get_settings)
 
 
-@app.route("/admin/bar", methods=["PUT"], authorizer=token_authorizer)
+@app.route("/admin/bar", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_bar() -> dict[str, Any]:
     require_admin()
     changes = parse(BarSettingsUpdate, app.current_request.json_body)
@@ -229,7 +229,7 @@ def admin_update_bar() -> dict[str, Any]:
 # ---------------------------------------------------------------- guests
 
 
-@app.route("/register", methods=["POST"])
+@app.route("/register", methods=["POST"], api_key_required=True)
 def register_guest() -> Response:
     body = parse(Registration, app.current_request.json_body)
     key = guest_tokens.signing_key()  # first: a Secrets Manager outage must not use up an invite
@@ -237,7 +237,7 @@ def register_guest() -> Response:
     return Response(guest_tokens.session(key, guest, refresh_token), status_code=201)
 
 
-@app.route("/auth/refresh", methods=["POST"])
+@app.route("/auth/refresh", methods=["POST"], api_key_required=True)
 def refresh_guest_session() -> dict[str, Any]:
     body = parse(RefreshRequest, app.current_request.json_body)
     key = guest_tokens.signing_key()
@@ -247,7 +247,7 @@ def refresh_guest_session() -> dict[str, Any]:
     return guest_tokens.session(key, *rotated)
 
 
-@app.route("/me", methods=["GET"], authorizer=token_authorizer)
+@app.route("/me", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def who_am_i() -> dict[str, Any]:
     who = caller()
     if who.get("role") != auth.GUEST:
@@ -266,7 +266,7 @@ def _join_base_url() -> str:
     return settings().join_base_url or (app.current_request.headers.get("origin") or "").rstrip("/")
 
 
-@app.route("/admin/registration-codes", methods=["POST"], authorizer=token_authorizer)
+@app.route("/admin/registration-codes", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_invite_code() -> Response:
     who = require_admin()
     body = parse(InviteCodeRequest, app.current_request.json_body)
@@ -281,13 +281,13 @@ def admin_create_invite_code() -> Response:
     return Response(code, status_code=201)
 
 
-@app.route("/admin/registration-codes", methods=["GET"], authorizer=token_authorizer)
+@app.route("/admin/registration-codes", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_invite_codes() -> list[dict[str, Any]]:
     require_admin()
     return database().read(guests.list_codes, _join_base_url())
 
 
-@app.route("/admin/registration-codes/{code}", methods=["DELETE"], authorizer=token_authorizer)
+@app.route("/admin/registration-codes/{code}", methods=["DELETE"], authorizer=token_authorizer, api_key_required=True)
 def admin_revoke_invite_code(code: str) -> dict[str, Any]:
     require_admin()
     revoked = database().write(guests.revoke_code, code, _join_base_url())
@@ -310,7 +310,7 @@ def orderer() -> tuple[uuid.UUID, str]:
         raise ForbiddenError("this account cannot order") from None
 
 
-@app.route("/orders", methods=["POST"], authorizer=token_authorizer)
+@app.route("/orders", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def place_order() -> Response:
     guest_id, name = orderer()
     body = parse(OrderRequest, app.current_request.json_body)
@@ -322,19 +322,19 @@ def place_order() -> Response:
     return Response(placement.order, status_code=201)
 
 
-@app.route("/orders", methods=["GET"], authorizer=token_authorizer)
+@app.route("/orders", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def list_my_orders() -> list[dict[str, Any]]:
     guest_id, _ = orderer()
     return database().read(orders.list_my_orders, guest_id)
 
 
-@app.route("/orders/{order_id}", methods=["GET"], authorizer=token_authorizer)
+@app.route("/orders/{order_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def get_my_order(order_id: str) -> dict[str, Any]:
     guest_id, _ = orderer()
     return database().read(orders.get_my_order, guest_id, parse_uuid(order_id, "order"))
 
 
-@app.route("/orders/{order_id}/cancel", methods=["POST"], authorizer=token_authorizer)
+@app.route("/orders/{order_id}/cancel", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def cancel_my_order(order_id: str) -> dict[str, Any]:
     guest_id, _ = orderer()
     change = database().write(orders.cancel_my_order, guest_id, parse_uuid(order_id, "order"))
@@ -345,20 +345,20 @@ def cancel_my_order(order_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- admin: orders
 
 
-@app.route("/admin/orders", methods=["GET"], authorizer=token_authorizer)
+@app.route("/admin/orders", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_orders() -> list[dict[str, Any]]:
     require_admin()
     query = parse(OrderListQuery, query_dict(app.current_request.query_params))
     return database().read(orders.list_orders, query.status)
 
 
-@app.route("/admin/orders/{order_id}", methods=["GET"], authorizer=token_authorizer)
+@app.route("/admin/orders/{order_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_order(order_id: str) -> dict[str, Any]:
     require_admin()
     return database().read(orders.get_order, parse_uuid(order_id, "order"))
 
 
-@app.route("/admin/orders/{order_id}", methods=["PUT"], authorizer=token_authorizer)
+@app.route("/admin/orders/{order_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_move_order(order_id: str) -> dict[str, Any]:
     who = require_admin()
     body = parse(OrderStatusUpdate, app.current_request.json_body)
@@ -385,13 +385,13 @@ def _menu_changed(event: str | None = None, data: dict[str, Any] | None = None) 
     cache.flush_menu_cache()
 
 
-@app.route("/admin/drinks", methods=["GET"], authorizer=token_authorizer)
+@app.route("/admin/drinks", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_drinks() -> list[dict[str, Any]]:
     require_admin()
     return database().read(catalog.list_drinks, settings().image_base_url)
 
 
-@app.route("/admin/drinks", methods=["POST"], authorizer=token_authorizer)
+@app.route("/admin/drinks", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_drink() -> Response:
     require_admin()
     body = parse(DrinkCreate, app.current_request.json_body)
@@ -400,7 +400,7 @@ def admin_create_drink() -> Response:
     return Response(drink, status_code=201)
 
 
-@app.route("/admin/drinks/{drink_id}", methods=["GET"], authorizer=token_authorizer)
+@app.route("/admin/drinks/{drink_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
     drink = database().read(catalog.get_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
@@ -409,7 +409,7 @@ def admin_get_drink(drink_id: str) -> dict[str, Any]:
     return drink
 
 
-@app.route("/admin/drinks/{drink_id}", methods=["PUT"], authorizer=token_authorizer)
+@app.route("/admin/drinks/{drink_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(drink_id, "drink")
@@ -419,7 +419,7 @@ def admin_update_drink(drink_id: str) -> dict[str, Any]:
     return drink
 
 
-@app.route("/admin/drinks/{drink_id}", methods=["DELETE"], authorizer=token_authorizer)
+@app.route("/admin/drinks/{drink_id}", methods=["DELETE"], authorizer=token_authorizer, api_key_required=True)
 def admin_archive_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
     drink, archived_now = database().write(
@@ -430,13 +430,13 @@ def admin_archive_drink(drink_id: str) -> dict[str, Any]:
     return drink
 
 
-@app.route("/admin/sections", methods=["GET"], authorizer=token_authorizer)
+@app.route("/admin/sections", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_sections() -> list[dict[str, Any]]:
     require_admin()
     return database().read(catalog.list_sections)
 
 
-@app.route("/admin/sections", methods=["POST"], authorizer=token_authorizer)
+@app.route("/admin/sections", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_section() -> Response:
     require_admin()
     section = database().write(catalog.create_section, parse(SectionCreate, app.current_request.json_body))
@@ -444,7 +444,7 @@ def admin_create_section() -> Response:
     return Response(section, status_code=201)
 
 
-@app.route("/admin/sections/{section_id}", methods=["PUT"], authorizer=token_authorizer)
+@app.route("/admin/sections/{section_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_section(section_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(section_id, "section")
@@ -454,7 +454,7 @@ def admin_update_section(section_id: str) -> dict[str, Any]:
     return section
 
 
-@app.route("/admin/sections/{section_id}", methods=["DELETE"], authorizer=token_authorizer)
+@app.route("/admin/sections/{section_id}", methods=["DELETE"], authorizer=token_authorizer, api_key_required=True)
 def admin_archive_section(section_id: str) -> dict[str, Any]:
     require_admin()
     section, archived_now = database().write(catalog.archive_section, parse_uuid(section_id, "section"))
@@ -463,13 +463,13 @@ def admin_archive_section(section_id: str) -> dict[str, Any]:
     return section
 
 
-@app.route("/admin/ingredients", methods=["GET"], authorizer=token_authorizer)
+@app.route("/admin/ingredients", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_ingredients() -> list[dict[str, Any]]:
     require_admin()
     return database().read(catalog.list_ingredients)
 
 
-@app.route("/admin/ingredients", methods=["POST"], authorizer=token_authorizer)
+@app.route("/admin/ingredients", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_ingredient() -> Response:
     require_admin()
     ingredient = database().write(catalog.create_ingredient, parse(IngredientCreate, app.current_request.json_body))
@@ -477,7 +477,7 @@ def admin_create_ingredient() -> Response:
     return Response(ingredient, status_code=201)
 
 
-@app.route("/admin/ingredients/{ingredient_id}", methods=["PUT"], authorizer=token_authorizer)
+@app.route("/admin/ingredients/{ingredient_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_ingredient(ingredient_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(ingredient_id, "ingredient")
@@ -492,7 +492,7 @@ def admin_update_ingredient(ingredient_id: str) -> dict[str, Any]:
 # key, the declared image type, 5 MB, 10 minutes), then sets the drink's image_key.
 
 
-@app.route("/admin/images/upload-url", methods=["POST"], authorizer=token_authorizer)
+@app.route("/admin/images/upload-url", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_image_upload_url() -> dict[str, Any]:
     require_admin()
     body = parse(ImageUploadRequest, app.current_request.json_body)
@@ -504,7 +504,7 @@ def admin_image_upload_url() -> dict[str, Any]:
 # the last 12 hours, and the top drinks since `since` (ISO-8601; default 12 hours ago).
 
 
-@app.route("/admin/stats", methods=["GET"], authorizer=token_authorizer)
+@app.route("/admin/stats", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_stats() -> dict[str, Any]:
     require_admin()
     now = stats.utcnow()
