@@ -13,6 +13,11 @@ export default defineConfig({
       "/config.json": gateway,
       "/oauth2": gateway,
       "/.well-known": gateway,
+      "/logout": gateway,
+      // Photos (uploads and reads) and the realtime WebSocket live on the gateway too.
+      "/storage": gateway,
+      "/images": gateway,
+      "/event": { target: gateway, ws: true },
     },
   },
   build: {

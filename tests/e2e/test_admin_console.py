@@ -55,6 +55,15 @@ def roomy_bar(admin_api: Api) -> Iterator[None]:
     admin_api.call("PUT", "/admin/bar", admin_api.admin, bar.DEFAULTS)
 
 
+@pytest.fixture()
+def archive_afterwards(admin_api: Api) -> Iterator[list[str]]:
+    """Drink ids to archive after the test: other tests count the seeded menu."""
+    ids: list[str] = []
+    yield ids
+    for drink_id in ids:
+        admin_api.call("DELETE", f"/admin/drinks/{drink_id}", admin_api.admin)
+
+
 def sign_in(session: PageSession, login: tuple[str, str], path: str = "/admin") -> None:
     """Through the hosted login form, as a host would."""
     page = session.page
@@ -139,7 +148,7 @@ def test_order_moves_to_ready_on_the_board_and_the_guest_sees_it(
 
 
 def test_admin_creates_a_drink_with_a_photo_and_guests_see_it(
-    open_page: Callable[..., PageSession], admin_login: tuple[str, str], admin_api: Api
+    open_page: Callable[..., PageSession], admin_login: tuple[str, str], admin_api: Api, archive_afterwards: list[str]
 ) -> None:
     admin = signed_in_admin(open_page, admin_login)
     page = admin.page
@@ -169,6 +178,7 @@ def test_admin_creates_a_drink_with_a_photo_and_guests_see_it(
     page.get_by_test_id("save-drink").click()
 
     expect(page).to_have_url(re.compile(r"/admin/menu/drinks/[0-9a-f-]{36}$"))
+    archive_afterwards.append(page.url.rsplit("/", 1)[1])
     expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
     # The AI photo prompt arrives shortly after (DrinkCreated -> queue -> prompt writer).
     prompt = page.get_by_test_id("photo-prompt")
