@@ -126,13 +126,7 @@ class CognitoTokens:
         return bool(self.issuer) and unverified_claims.get("iss") == self.issuer
 
     def verify(self, token: str) -> Principal:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise AuthError("malformed token") from None
-        if header.get("alg") != "RS256":
-            raise AuthError("unexpected signing algorithm")
-        kid = header.get("kid")
+        kid = signed_header(token, "RS256").get("kid")
         if not isinstance(kid, str):
             raise AuthError("token without key id")
         key = self.jwks.key(kid)
@@ -175,6 +169,18 @@ class Authenticator:
             if kind.accepts(unverified):
                 return kind.verify(token)
         raise AuthError("token from an unknown issuer")
+
+
+def signed_header(token: str, algorithm: str) -> dict[str, Any]:
+    """The token's header, refused unless it names the one algorithm its kind uses
+    (never `none`, never HMAC with a public key)."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise AuthError("malformed token") from None
+    if header.get("alg") != algorithm:
+        raise AuthError("unexpected signing algorithm")
+    return header
 
 
 def bearer_token(authorization: str | None) -> str:

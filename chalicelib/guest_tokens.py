@@ -29,7 +29,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib.auth import GUEST, LEEWAY_S, AuthError, Principal
+from chalicelib.auth import GUEST, LEEWAY_S, AuthError, Principal, signed_header
 from chalicelib.config import settings
 from chalicelib.errors import ServiceUnavailableError
 
@@ -203,12 +203,7 @@ class GuestTokens:
         return bool(self.issuer) and unverified_claims.get("iss") == self.issuer
 
     def verify(self, token: str) -> Principal:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise AuthError("malformed token") from None
-        if header.get("alg") != ALGORITHM:
-            raise AuthError("unexpected signing algorithm")
+        header = signed_header(token, ALGORITHM)
         key = self._keys()
         if header.get("kid") != key.kid:
             raise AuthError("unknown signing key")

@@ -6,48 +6,26 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
 
 from local.pg import drop_database, ensure_database
+from tests.servers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def fetch(url: str) -> tuple[int, bytes]:
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
         return response.status, response.read()
-
-
-def wait_for(check: Any, timeout_s: float, what: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"stack exited early ({proc.returncode}) while waiting for {what}")
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def run_stack(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -62,7 +40,12 @@ def run_stack(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], in
     proc = subprocess.Popen(
         [sys.executable, "local/stack.py"], cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
-    wait_for(lambda: fetch(f"http://127.0.0.1:{port}/api/bar")[0] == 200, 120, "the API behind the gateway", proc)
+    wait_for(
+        lambda: fetch(f"http://127.0.0.1:{port}/api/bar")[0] == 200,
+        "the API behind the gateway",
+        120,
+        alive=lambda: proc.poll() is None,
+    )
     return proc, port
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ from chalicelib.auth import ADMIN, GUEST, USER, AuthError, Principal
 from local import realtime as local_realtime
 from local.realtime_client import run
 from tests.guest_fixtures import make_guest, secrets_manager  # noqa: F401 (fixtures)
+from tests.servers import ServerThread, free_port
 
 GUEST_ID = str(uuid.uuid4())
 OTHER_ID = str(uuid.uuid4())
@@ -235,43 +234,6 @@ def test_publish_needs_a_url_and_a_plain_channel() -> None:
 
 
 # ---------------------------------------------------------------- the local gateway (AppSync Events protocol)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServerThread:
-    """An aiohttp app on a loopback port, served from its own thread and event loop."""
-
-    def __init__(self, app: web.Application) -> None:
-        self.app = app
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        assert self.ready.wait(10), "gateway did not start"
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        runner = web.AppRunner(self.app)
-        self.loop.run_until_complete(runner.setup())
-        self.loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
-        self.ready.set()
-        self.loop.run_forever()
-        self.loop.run_until_complete(runner.cleanup())
-        self.loop.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 def env_credentials() -> Any:

@@ -6,15 +6,12 @@ is refused before anything reaches the emulator."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import hashlib
 import hmac
 import json
-import socket
 import struct
-import threading
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -22,54 +19,18 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from aiohttp import web
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from chalicelib import media
 from chalicelib.config import settings
 from local import storage
+from tests.servers import ServerThread
 
 BUCKET = "drink-assistant-local-media"  # the local stage's MEDIA_BUCKET
 ACCESS_KEY = "local"
 SECRET_KEY = "stack-secret-for-tests"
 MAX = 5 * 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerThread:
-    """An aiohttp app on a loopback port, served from its own thread and event loop."""
-
-    def __init__(self, app: web.Application) -> None:
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(app,), daemon=True)
-        self.thread.start()
-        assert self.ready.wait(10), "gateway did not start"
-
-    def _run(self, app: web.Application) -> None:
-        asyncio.set_event_loop(self.loop)
-        runner = web.AppRunner(app)
-        self.loop.run_until_complete(runner.setup())
-        self.loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
-        self.ready.set()
-        self.loop.run_forever()
-        self.loop.run_until_complete(runner.cleanup())
-        self.loop.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 @pytest.fixture(scope="module")
