@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.local/run
 
-.PHONY: local test lint migrate seed bench package clean-local venv reset-admin-password frontend bundle-size e2e-deps
+.PHONY: local test lint migrate seed bench package clean-local venv reset-admin-password frontend bundle-size e2e-deps publish-web
 
 # The web app (frontend/): rebuilt only when its sources or dependencies change.
 WEB        := frontend
@@ -79,6 +79,13 @@ bench: $(STAMP)
 ## The CloudFormation that `chalice deploy` would create, offline (STAGE=dev|prod).
 package: $(STAMP)
 	AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage $(or $(STAGE),dev) --merge-template infra/api-merge.json .local/package-$(or $(STAGE),dev)
+
+## Upload frontend/dist (`make frontend` first) and the stage's /config.json to the web
+## app's bucket, then invalidate the shell (STAGE=dev|prod; values: WEB_BUCKET,
+## WEB_DISTRIBUTION_ID, API_URL, API_KEY_ID, AUTH_DOMAIN, AUTH_CLIENT_ID, REALTIME_HTTP_URL,
+## REALTIME_WS_URL from the environment; `python -m infra.publish_web --help`).
+publish-web: $(STAMP)
+	$(BIN)/python -m infra.publish_web --stage $(or $(STAGE),dev)
 
 clean-local:
 	rm -rf .local
