@@ -374,15 +374,16 @@ def admin_move_order(order_id: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- admin: menu
-# Drinks, sections and the ingredient catalog. Writes commit first; then drink writes
-# publish their event and every write flushes the cached public menu. Neither can
-# fail the request (see chalicelib/events.py, chalicelib/cache.py).
+# Drinks, sections and the ingredient catalog. Writes commit first; then every write that
+# changed something flushes the cached public menu and publishes its event (Drink* for
+# drinks, MenuChanged for sections and ingredients). Neither can fail the request (see
+# chalicelib/events.py, chalicelib/cache.py).
 
 
-def _menu_changed(event: str | None = None, data: dict[str, Any] | None = None) -> None:
-    if event is not None and data is not None:
-        events.publish(event, data)
+def _menu_changed(event: str, data: dict[str, Any]) -> None:
+    # Flush first: the event makes guests refetch the menu, which must not hit the old cache.
     cache.flush_menu_cache()
+    events.publish(event, data)
 
 
 @app.route("/admin/drinks", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
@@ -440,7 +441,7 @@ def admin_list_sections() -> list[dict[str, Any]]:
 def admin_create_section() -> Response:
     require_admin()
     section = database().write(catalog.create_section, parse(SectionCreate, app.current_request.json_body))
-    _menu_changed()
+    _menu_changed("MenuChanged", catalog.menu_changed_event("section", section, "created"))
     return Response(section, status_code=201)
 
 
@@ -449,8 +450,9 @@ def admin_update_section(section_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(section_id, "section")
     changes = parse(SectionUpdate, app.current_request.json_body)
-    section = database().write(catalog.update_section, key, changes)
-    _menu_changed()
+    section, changed = database().write(catalog.update_section, key, changes)
+    if changed:  # the same values again change nothing and announce nothing
+        _menu_changed("MenuChanged", catalog.menu_changed_event("section", section, "updated", changed))
     return section
 
 
@@ -459,7 +461,7 @@ def admin_archive_section(section_id: str) -> dict[str, Any]:
     require_admin()
     section, archived_now = database().write(catalog.archive_section, parse_uuid(section_id, "section"))
     if archived_now:
-        _menu_changed()
+        _menu_changed("MenuChanged", catalog.menu_changed_event("section", section, "archived"))
     return section
 
 
@@ -473,7 +475,7 @@ def admin_list_ingredients() -> list[dict[str, Any]]:
 def admin_create_ingredient() -> Response:
     require_admin()
     ingredient = database().write(catalog.create_ingredient, parse(IngredientCreate, app.current_request.json_body))
-    _menu_changed()  # GET /ingredients is cached too
+    _menu_changed("MenuChanged", catalog.menu_changed_event("ingredient", ingredient, "created"))
     return Response(ingredient, status_code=201)
 
 
@@ -482,8 +484,9 @@ def admin_update_ingredient(ingredient_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(ingredient_id, "ingredient")
     changes = parse(IngredientUpdate, app.current_request.json_body)
-    ingredient = database().write(catalog.update_ingredient, key, changes)
-    _menu_changed()  # stock decides which drinks are available
+    ingredient, changed = database().write(catalog.update_ingredient, key, changes)
+    if changed:  # stock decides which drinks are available
+        _menu_changed("MenuChanged", catalog.menu_changed_event("ingredient", ingredient, "updated", changed))
     return ingredient
 
 
@@ -513,16 +516,17 @@ def admin_stats() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- events: realtime
-# Order events (bus -> rule -> queue, infra/events.yaml) become AppSync Events messages on
-# the guest's channel and the admin channel; the Lambda authorizer guards subscriptions.
+# Order and menu events (bus -> rule -> queue, infra/events.yaml) become AppSync Events
+# messages: order events on the guest's channel and the admin channel, menu events on
+# /menu/updates. The Lambda authorizer guards subscriptions.
 
 
 @app.on_sqs_message(queue=realtime_queue_name(), batch_size=10)
-def publish_order_status(event: Any) -> None:
+def relay_to_realtime(event: Any) -> None:
     """Raises on any failure so SQS redelivers the batch; republishing is harmless
     (clients drop messages whose event_id they have already seen)."""
     for record in event:
-        realtime.deliver_order_event(json.loads(record.body), realtime.publish)
+        realtime.deliver_event(json.loads(record.body), realtime.publish)
 
 
 @app.lambda_function(name="realtime_authorizer")

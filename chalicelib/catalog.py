@@ -102,7 +102,9 @@ def _require_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: s
 
 def _lock_open_section(conn: Connection[Any], section_id: uuid.UUID, purpose: str) -> None:
     """The section a drink goes into must exist and be on the menu; lock it against archiving."""
-    row = conn.execute("SELECT name, archived_at FROM sections WHERE id = %s FOR UPDATE", (section_id,)).fetchone()
+    row = conn.execute(
+        "SELECT name, description, position, archived_at FROM sections WHERE id = %s FOR UPDATE", (section_id,)
+    ).fetchone()
     if row is None:
         raise BadRequestError(f"section_id: no such section ({section_id})")
     if row["archived_at"] is not None:
@@ -267,6 +269,19 @@ def drink_deleted_event(drink: dict[str, Any]) -> dict[str, Any]:
     return {"drink_id": drink["id"], "name": drink["name"]}
 
 
+def menu_changed_event(
+    kind: str, entity: dict[str, Any], change: str, changed: list[str] | None = None
+) -> dict[str, Any]:
+    """`data` of MenuChanged (an ingredient or section write): which thing, and what kind of
+    change. Minimal on purpose: consumers (the live menu) refetch the public menu."""
+    data: dict[str, Any] = {"kind": kind, "id": entity["id"], "change": change}
+    if changed is not None:
+        data["changed"] = changed
+    if kind == "ingredient":
+        data["in_stock"] = entity["in_stock"]  # the field that moves drinks on and off "available"
+    return data
+
+
 # ---------------------------------------------------------------- sections
 
 SECTION_COLUMNS = """s.id, s.name, s.description, s.position, s.archived_at, s.created_at, s.updated_at,
@@ -335,15 +350,25 @@ def _refuse_if_holding_drinks(conn: Connection[Any], section_id: uuid.UUID, name
 def _lock_section(conn: Connection[Any], section_id: uuid.UUID) -> dict[str, Any]:
     # Locked first, then the drinks are counted: a concurrent drink write into this
     # section either finishes before the count or sees the section archived.
-    row = conn.execute("SELECT name, archived_at FROM sections WHERE id = %s FOR UPDATE", (section_id,)).fetchone()
+    row = conn.execute(
+        "SELECT name, description, position, archived_at FROM sections WHERE id = %s FOR UPDATE", (section_id,)
+    ).fetchone()
     if row is None:
         raise NotFoundError("no such section")
     return row
 
 
-def update_section(conn: Connection[Any], section_id: uuid.UUID, changes: SectionUpdate) -> dict[str, Any]:
+def update_section(
+    conn: Connection[Any], section_id: uuid.UUID, changes: SectionUpdate
+) -> tuple[dict[str, Any], list[str]]:
+    """Apply the fields sent. (section, the fields whose value really changed): a write
+    that changes nothing is not announced (see app.py, MenuChanged)."""
     current = _lock_section(conn, section_id)
     fields = changes.changes()
+    stored = {**current, "archived": current["archived_at"] is not None}
+    changed = sorted(name for name, value in fields.items() if stored[name] != value)
+    if not changed:
+        return _require_section(conn, section_id), []
     if fields.get("archived") and current["archived_at"] is None:
         _refuse_if_holding_drinks(conn, section_id, current["name"])
     assignments = ["updated_at = now()"]
@@ -360,7 +385,7 @@ def update_section(conn: Connection[Any], section_id: uuid.UUID, changes: Sectio
         params["archived"] = fields["archived"]
     with _unique(_duplicate_section(fields.get("name", ""))):
         conn.execute(f"UPDATE sections SET {', '.join(assignments)} WHERE id = %(id)s", params)
-    return _require_section(conn, section_id)
+    return _require_section(conn, section_id), changed
 
 
 def archive_section(conn: Connection[Any], section_id: uuid.UUID) -> tuple[dict[str, Any], bool]:
@@ -422,14 +447,21 @@ def create_ingredient(conn: Connection[Any], body: IngredientCreate) -> dict[str
     return _require_ingredient(conn, row["id"])
 
 
-def update_ingredient(conn: Connection[Any], ingredient_id: uuid.UUID, changes: IngredientUpdate) -> dict[str, Any]:
-    """Stock, name, category. Stock decides the availability of every drink that needs it."""
+def update_ingredient(
+    conn: Connection[Any], ingredient_id: uuid.UUID, changes: IngredientUpdate
+) -> tuple[dict[str, Any], list[str]]:
+    """Stock, name, category. Stock decides the availability of every drink that needs it.
+    (ingredient, the fields whose value really changed; empty: nothing was written)."""
     current = conn.execute(
-        "SELECT name, name_key FROM ingredients WHERE id = %s FOR UPDATE", (ingredient_id,)
+        "SELECT name, name_key, category, in_stock FROM ingredients WHERE id = %s FOR UPDATE", (ingredient_id,)
     ).fetchone()
     if current is None:
         raise NotFoundError("no such ingredient")
     fields = changes.changes()
+    stored = {"name": current["name"], "category": current["category"], "in_stock": current["in_stock"]}
+    changed = sorted(name for name, value in fields.items() if stored[name] != getattr(value, "value", value))
+    if not changed:
+        return _require_ingredient(conn, ingredient_id), []
     assignments = ["updated_at = now()"]
     params: dict[str, Any] = {"id": ingredient_id}
     if "in_stock" in fields:
@@ -445,7 +477,7 @@ def update_ingredient(conn: Connection[Any], ingredient_id: uuid.UUID, changes: 
         conn.execute(f"UPDATE ingredients SET {', '.join(assignments)} WHERE id = %(id)s", params)
     if "name" in fields and fields["name"] != current["name"]:
         _rename_in_recipes(conn, ingredient_id, current["name_key"], fields["name"])
-    return _require_ingredient(conn, ingredient_id)
+    return _require_ingredient(conn, ingredient_id), changed
 
 
 def _rename_in_recipes(conn: Connection[Any], ingredient_id: uuid.UUID, old_key: str, new_name: str) -> None:

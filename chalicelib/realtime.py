@@ -1,10 +1,10 @@
-"""Live order status over AppSync Events: who may listen where, and publishing.
+"""Live order status and menu updates over AppSync Events: who may listen where, and publishing.
 
 Channels (DESIGN.md section 5):
 
 * `/orders/guest/{guest_id}`  that guest only (and admins)
 * `/orders/admin`             admins only
-* `/menu/updates`             anyone, signed in or not
+* `/menu/updates`             anyone, signed in or not ("the menu changed": refetch it)
 
 One rule set, `channel_allowed`, decides every subscription: in AWS the AppSync
 Events Lambda authorizer (`authorize_request`, wired in app.py) calls it; locally the
@@ -157,6 +157,68 @@ def deliver_order_event(event: dict[str, Any], publish_fn: Callable[[str, list[d
     for channel in channels:
         publish_fn(channel, [message])
     return channels
+
+
+# ---------------------------------------------------------------- menu events -> /menu/updates
+
+ORDER_EVENTS = ("OrderPlaced", "OrderStatusChanged")
+MENU_EVENTS = ("DrinkCreated", "DrinkUpdated", "DrinkDeleted", "MenuChanged")
+MENU_CHANGED = "menu_changed"
+# MenuChanged's data.kind -> the id field of the message.
+_MENU_KIND_IDS = {"ingredient": "ingredient_id", "section": "section_id"}
+
+
+def menu_message(event: dict[str, Any]) -> dict[str, Any]:
+    """A menu event -> the `/menu/updates` message: "the menu changed, refetch it".
+
+    Only ids and the reason: the channel is public, so nothing from the event's data
+    is copied wholesale (no photo prompts, no admin-only fields); clients refetch the
+    public menu, which is the truth anyway.
+    """
+    detail = event.get("detail") or {}
+    data = detail.get("data") or {}
+    metadata = detail.get("metadata") or {}
+    reason = event.get("detail-type") or metadata.get("event_type")
+    message: dict[str, Any] = {
+        "type": MENU_CHANGED,
+        "event_id": metadata.get("event_id") or event.get("id"),
+        "occurred_at": metadata.get("timestamp") or event.get("time"),
+        "reason": reason,
+    }
+    if reason == "MenuChanged":
+        field = _MENU_KIND_IDS.get(str(data.get("kind")))
+        if field and data.get("id"):
+            message[field] = str(data["id"])
+    elif data.get("drink_id"):
+        message["drink_id"] = str(data["drink_id"])
+    return message
+
+
+def deliver_menu_event(event: dict[str, Any], publish_fn: Callable[[str, list[dict[str, Any]]], None]) -> list[str]:
+    publish_fn(MENU_UPDATES, [menu_message(event)])
+    return [MENU_UPDATES]
+
+
+def deliver_event(event: dict[str, Any], publish_fn: Callable[[str, list[dict[str, Any]]], None]) -> list[str]:
+    """One EventBridge event from the realtime queue -> its channels; returns them.
+
+    A detail-type this code does not know is logged and skipped (returns []), not
+    raised: the rule in infra/events.yaml decides what arrives, so an unknown type means
+    the rule was widened before this code was deployed. Retrying cannot help (the same
+    code would see it again), and a live notification is worthless by the time it
+    leaves the dead-letter queue. A known type that is malformed, or a publish that
+    fails, raises: that is worth retrying and, failing that, inspecting in the DLQ.
+    """
+    detail_type = event.get("detail-type")
+    if detail_type in ORDER_EVENTS:
+        return deliver_order_event(event, publish_fn)
+    if detail_type in MENU_EVENTS:
+        return deliver_menu_event(event, publish_fn)
+    log.warning(
+        "realtime event skipped: unknown detail-type",
+        extra={"detail_type": detail_type, "event_id": event.get("id")},
+    )
+    return []
 
 
 # ---------------------------------------------------------------- publishing (HTTP, SigV4)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -64,12 +65,54 @@ class Subscription:
         return f"{self.queue_name}-dlq"
 
 
+EVENTS_TEMPLATE = ROOT / "infra" / "events.yaml"
+
+
+def _cloudformation_loader() -> Any:
+    """A YAML loader that reads CloudFormation's short tags (!Sub, !GetAtt, !Ref) as
+    plain values: only the rules' literal event patterns are of interest here."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader: Any, _suffix: str, node: Any) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node)
+
+    Loader.add_multi_constructor("!", tagged)
+    return Loader
+
+
+@functools.cache
+def declared_detail_types(rule: str, template: Path = EVENTS_TEMPLATE) -> tuple[str, ...]:
+    """The detail-types the rule `rule` (a logical id) of infra/events.yaml routes: the
+    one source of truth for what each queue gets, in AWS and in the emulator."""
+    import yaml
+
+    document = yaml.load(template.read_text(), Loader=_cloudformation_loader())  # noqa: S506 (a SafeLoader)
+    resource = document["Resources"][rule]
+    if resource["Type"] != "AWS::Events::Rule":
+        raise ValueError(f"{rule} in {template.name} is not an AWS::Events::Rule")
+    pattern = resource["Properties"]["EventPattern"]
+    if pattern.get("source") != [SOURCE] or set(pattern) != {"source", "detail-type"}:
+        raise ValueError(f"{rule}: the runner mirrors patterns of source and detail-type only, got {pattern}")
+    return tuple(pattern["detail-type"])
+
+
 def subscriptions(config: Any) -> list[Subscription]:
-    """Every consumer of the bus, mirroring infra/events.yaml and app.py's SQS handlers."""
+    """Every consumer of the bus: the rules of infra/events.yaml (read from it) and
+    app.py's SQS handlers."""
     return [
-        Subscription("photo-prompts", config.photo_prompt_queue, ("DrinkCreated",), "photo_prompt_handler"),
-        Subscription("realtime", config.realtime_queue, ("OrderPlaced", "OrderStatusChanged"), "publish_order_status",
-                     batch_size=10),
+        Subscription(
+            "photo-prompts", config.photo_prompt_queue, declared_detail_types("PhotoPromptRule"), "photo_prompt_handler"
+        ),
+        Subscription(
+            "realtime", config.realtime_queue, declared_detail_types("RealtimeRule"), "relay_to_realtime", batch_size=10
+        ),
     ]
 
 

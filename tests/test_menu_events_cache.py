@@ -22,6 +22,7 @@ from tests.admin_menu_helpers import (
     configure,
     drink_body,
     make_drink,
+    make_ingredient,
     make_section,
 )
 
@@ -73,6 +74,9 @@ def check_envelope(event: dict[str, Any], detail_type: str) -> dict[str, Any]:
 
 def test_drink_writes_publish_events(client: Any, admin_headers: dict[str, str], bus_queue: Any) -> None:
     section = make_section(client, admin_headers)
+    (section_created,) = receive(bus_queue, 1)
+    assert check_envelope(section_created, "MenuChanged") == {"kind": "section", "id": section["id"],
+                                                               "change": "created"}
     body = drink_body(section["id"], "Gin", image_key="drink-images/abc.png")
     status, drink = call(client, "POST", "/admin/drinks", admin_headers, body)
     assert status == 201, drink
@@ -105,11 +109,59 @@ def test_drink_writes_publish_events(client: Any, admin_headers: dict[str, str],
     assert call(client, "PUT", f"/admin/drinks/{drink['id']}", admin_headers, {"archived": False})[0] == 200
     (next_event,) = receive(bus_queue, 1)
     assert next_event["detail-type"] == "DrinkUpdated" and next_event["detail"]["data"]["archived"] is False
-    # Section and ingredient writes are not drink events.
+    # Section and ingredient writes are MenuChanged, not drink events.
     assert call(client, "PUT", f"/admin/sections/{section['id']}", admin_headers, {"position": 9})[0] == 200
     assert call(client, "PUT", f"/admin/drinks/{drink['id']}", admin_headers, {"glass": "nick & nora"})[0] == 200
-    (last,) = receive(bus_queue, 1)
-    assert last["detail"]["data"]["glass"] == "nick & nora"
+    moved, last = receive(bus_queue, 2)
+    assert check_envelope(moved, "MenuChanged")["changed"] == ["position"]
+    assert last["detail-type"] == "DrinkUpdated" and last["detail"]["data"]["glass"] == "nick & nora"
+
+
+def test_ingredient_and_section_writes_publish_menu_changed(
+    client: Any, admin_headers: dict[str, str], bus_queue: Any
+) -> None:
+    ingredient = make_ingredient(client, admin_headers)
+    section = make_section(client, admin_headers, description="Before")
+    created_ingredient, created_section = receive(bus_queue, 2)
+    assert check_envelope(created_ingredient, "MenuChanged") == {
+        "kind": "ingredient", "id": ingredient["id"], "change": "created", "in_stock": True,
+    }
+    assert check_envelope(created_section, "MenuChanged") == {"kind": "section", "id": section["id"],
+                                                               "change": "created"}
+
+    # Stock out, a rename, a section edit and an archive: one event each, naming what changed.
+    renamed = ingredient["name"] + " X"
+    ingredient_path, section_path = f"/admin/ingredients/{ingredient['id']}", f"/admin/sections/{section['id']}"
+    assert call(client, "PUT", ingredient_path, admin_headers, {"in_stock": False})[0] == 200
+    assert call(client, "PUT", ingredient_path, admin_headers, {"name": renamed, "in_stock": False})[0] == 200
+    assert call(client, "PUT", section_path, admin_headers, {"description": "After", "position": section["position"]})[
+        0
+    ] == 200
+    assert call(client, "DELETE", section_path, admin_headers)[0] == 200
+    stock, rename, edit, archive = receive(bus_queue, 4)
+    assert check_envelope(stock, "MenuChanged") == {
+        "kind": "ingredient", "id": ingredient["id"], "change": "updated", "changed": ["in_stock"], "in_stock": False,
+    }
+    assert check_envelope(rename, "MenuChanged")["changed"] == ["name"]  # in_stock was already false
+    assert check_envelope(edit, "MenuChanged") == {"kind": "section", "id": section["id"], "change": "updated",
+                                                   "changed": ["description"]}
+    assert check_envelope(archive, "MenuChanged") == {"kind": "section", "id": section["id"], "change": "archived"}
+
+    # No-op writes (the same values again, archiving twice) and refused ones announce nothing.
+    assert call(client, "PUT", ingredient_path, admin_headers, {"in_stock": False, "name": renamed})[0] == 200
+    assert call(client, "PUT", section_path, admin_headers, {"description": "After", "archived": True})[0] == 200
+    assert call(client, "DELETE", section_path, admin_headers)[0] == 200
+    assert call(client, "PUT", ingredient_path, admin_headers, {"in_stock": "nope"})[0] == 400
+    assert call(client, "PUT", ingredient_path, admin_headers, {})[0] == 400
+    assert call(client, "PUT", f"/admin/ingredients/{uuid.uuid4()}", admin_headers, {"in_stock": True})[0] == 404
+    holding = make_section(client, admin_headers)
+    make_drink(client, admin_headers, holding["id"])
+    receive(bus_queue, 2)  # its MenuChanged and the DrinkCreated
+    assert call(client, "DELETE", f"/admin/sections/{holding['id']}", admin_headers)[0] == 409
+    # The next event is the next real change: nothing was queued in between.
+    assert call(client, "PUT", ingredient_path, admin_headers, {"in_stock": True})[0] == 200
+    (restocked,) = receive(bus_queue, 1)
+    assert check_envelope(restocked, "MenuChanged")["in_stock"] is True
 
 
 def test_events_are_published_after_the_commit(
@@ -119,7 +171,8 @@ def test_events_are_published_after_the_commit(
 
     def spy(detail_type: str, data: dict[str, Any]) -> bool:
         # Another connection sees the write: it was committed before the publish.
-        row = admin_conn.execute("SELECT name, archived_at FROM drinks WHERE id = %s", (data["drink_id"],)).fetchone()
+        table, key = ("drinks", data["drink_id"]) if "drink_id" in data else (f"{data['kind']}s", data["id"])
+        row = admin_conn.execute(f"SELECT * FROM {table} WHERE id = %s", (key,)).fetchone()
         seen.append((detail_type, row))
         return True
 
@@ -127,9 +180,10 @@ def test_events_are_published_after_the_commit(
     section = make_section(client, admin_headers)
     drink = make_drink(client, admin_headers, section["id"])
     assert call(client, "DELETE", f"/admin/drinks/{drink['id']}", admin_headers)[0] == 200
-    assert [t for t, _ in seen] == ["DrinkCreated", "DrinkDeleted"]
-    assert seen[0][1]["name"] == drink["name"]
-    assert seen[1][1]["archived_at"] is not None
+    assert [t for t, _ in seen] == ["MenuChanged", "DrinkCreated", "DrinkDeleted"]
+    assert seen[0][1]["name"] == section["name"]
+    assert seen[1][1]["name"] == drink["name"]
+    assert seen[2][1]["archived_at"] is not None
 
 
 def test_a_failed_publish_is_logged_and_the_request_succeeds(
@@ -140,7 +194,7 @@ def test_a_failed_publish_is_logged_and_the_request_succeeds(
     status, drink = call(client, "POST", "/admin/drinks", admin_headers, drink_body(section["id"]))
     assert status == 201, drink
     failures = [r for r in caplog.records if r.name == "chalicelib.events" and r.levelno == logging.ERROR]
-    assert len(failures) == 1 and failures[0].detail_type == "DrinkCreated"
+    assert [f.detail_type for f in failures] == ["MenuChanged", "DrinkCreated"]  # the section, then the drink
     assert admin_headers["Authorization"].split()[1] not in caplog.text
 
 

@@ -174,6 +174,88 @@ def test_an_order_event_goes_to_the_guest_and_the_admins() -> None:
         realtime.deliver_order_event({"detail": {"data": {"status": "ready"}}}, lambda c, e: None)
 
 
+def menu_event(detail_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A menu event as the realtime queue receives it (envelope from chalicelib/events.py)."""
+    from chalicelib import events
+
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": events.SOURCE,
+            "time": "2025-01-01T20:00:00Z", "detail": events.envelope(detail_type, data)}
+
+
+DRINK_ID, INGREDIENT_ID, SECTION_ID = (str(uuid.uuid4()) for _ in range(3))
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "data", "ids"),
+    [
+        # Everything a drink event carries stays out of the public message but its id.
+        ("DrinkCreated", {"drink_id": DRINK_ID, "name": "Gin Fizz", "image_key": "drink-images/x.png",
+                          "photo_prompt": "secret-ish", "ingredients": [{"name": "Gin"}]}, {"drink_id": DRINK_ID}),
+        ("DrinkUpdated", {"drink_id": DRINK_ID, "name": "Gin Fizz", "changed": ["garnish"]}, {"drink_id": DRINK_ID}),
+        ("DrinkDeleted", {"drink_id": DRINK_ID, "name": "Gin Fizz"}, {"drink_id": DRINK_ID}),
+        ("MenuChanged", {"kind": "ingredient", "id": INGREDIENT_ID, "change": "updated", "changed": ["in_stock"],
+                         "in_stock": False}, {"ingredient_id": INGREDIENT_ID}),
+        ("MenuChanged", {"kind": "section", "id": SECTION_ID, "change": "archived"}, {"section_id": SECTION_ID}),
+        ("MenuChanged", {"kind": "something-new", "id": SECTION_ID}, {}),  # still "refetch", just no id
+    ],
+)
+def test_a_menu_event_goes_to_the_menu_channel(detail_type: str, data: dict[str, Any], ids: dict[str, str]) -> None:
+    event = menu_event(detail_type, data)
+    sent: list[tuple[str, list[dict[str, Any]]]] = []
+    assert realtime.deliver_event(event, lambda c, e: sent.append((c, e))) == ["/menu/updates"]
+    ((channel, (message,)),) = sent
+    assert channel == "/menu/updates"
+    metadata = event["detail"]["metadata"]
+    assert message == {"type": "menu_changed", "event_id": metadata["event_id"], "occurred_at": metadata["timestamp"],
+                       "reason": detail_type, **ids}
+
+
+def test_order_events_are_dispatched_as_before() -> None:
+    event = order_event(GUEST_ID, detail_type="OrderPlaced")
+    via_dispatch: list[tuple[str, list[dict[str, Any]]]] = []
+    direct: list[tuple[str, list[dict[str, Any]]]] = []
+    channels = realtime.deliver_event(event, lambda c, e: via_dispatch.append((c, e)))
+    assert channels == realtime.deliver_order_event(event, lambda c, e: direct.append((c, e)))
+    assert via_dispatch == direct and channels == [f"/orders/guest/{GUEST_ID}", "/orders/admin"]
+    with pytest.raises(ValueError):  # a malformed order event still raises (retried, then the DLQ)
+        realtime.deliver_event({"detail-type": "OrderPlaced", "detail": {"data": {}}}, lambda c, e: None)
+
+
+def test_an_unknown_detail_type_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    sent: list[Any] = []
+    for detail_type in ("GuestRegistered", None):
+        event = menu_event("DrinkCreated", {"drink_id": DRINK_ID})
+        event["detail-type"] = detail_type
+        with caplog.at_level("INFO", logger="chalicelib.realtime"):
+            assert realtime.deliver_event(event, lambda c, e: sent.append((c, e))) == []
+    assert sent == []
+    skipped = [r for r in caplog.records if r.getMessage() == "realtime event skipped: unknown detail-type"]
+    assert [r.detail_type for r in skipped] == ["GuestRegistered", None]
+    assert all(r.levelname == "WARNING" for r in skipped)
+
+
+def test_the_local_runner_routes_what_infra_declares(tmp_path: Any) -> None:
+    """One source of truth: the emulator's rules are read from infra/events.yaml."""
+    import app as app_module
+    from chalicelib.config import settings
+    from local import event_runner
+
+    realtime_sub = next(s for s in event_runner.subscriptions(settings()) if s.name == "realtime")
+    # Exactly the types the handler knows: none is routed only to be skipped.
+    assert set(realtime_sub.detail_types) == set(realtime.ORDER_EVENTS + realtime.MENU_EVENTS)
+    assert realtime_sub.handler == "relay_to_realtime" and callable(getattr(app_module, realtime_sub.handler))
+    # It is the file that decides (CloudFormation tags and all), and a pattern it cannot mirror is refused.
+    template = tmp_path / "events.yaml"
+    template.write_text(
+        "Resources:\n  R:\n    Type: AWS::Events::Rule\n    Properties:\n      Name: !Sub x-${Stage}\n"
+        "      EventPattern:\n        source: [drink-assistant.api]\n        detail-type: [A, B]\n"
+    )
+    assert event_runner.declared_detail_types("R", template) == ("A", "B")
+    template.write_text(template.read_text().replace("detail-type: [A, B]", "detail: {x: [1]}"))
+    with pytest.raises(ValueError):
+        event_runner.declared_detail_types.__wrapped__("R", template)
+
+
 # ---------------------------------------------------------------- the signed publish
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -370,7 +452,19 @@ def test_anonymous_may_listen_to_the_menu_only_and_forged_tokens_are_refused(gat
             assert (await anon.subscribe("/menu/updates"))["type"] == "subscribe_success"
             assert (await anon.subscribe("/orders/admin"))["type"] == "subscribe_error"
             assert (await anon.subscribe("/nosuch/channel"))["type"] == "subscribe_error"
+            # A forged token is refused even for the public channel: never treated as anonymous.
+            forged_sub = await anon.subscribe("/menu/updates", authorization="Bearer not.a.token")
+            assert forged_sub["type"] == "subscribe_error"
+            assert forged_sub["errors"][0]["errorType"] == "UnauthorizedException"
             await anon.ws.close()
+
+            # No Authorization header at all (an API key only): AppSync cannot call the
+            # Lambda authorizer without one, so the gateway refuses it too.
+            header = local_realtime.encode_header_protocol({"host": "x", "x-api-key": "da2-key"})
+            ws = await session.ws_connect(f"{gateway.url}/event/realtime", protocols=("aws-appsync-event-ws", header))
+            await ws.send_json({"type": "connection_init"})
+            assert (await ws.receive_json(timeout=5))["type"] == "connection_error"
+            await ws.close()
 
             header = local_realtime.encode_header_protocol({"Authorization": "Bearer not.a.token"})
             ws = await session.ws_connect(f"{gateway.url}/event/realtime", protocols=("aws-appsync-event-ws", header))
@@ -424,7 +518,7 @@ def test_the_sqs_handler_publishes_to_the_guest_and_raises_when_it_cannot(
             ana = await connect(session, gateway, f"Bearer {token}")
             await ana.subscribe(f"/orders/guest/{guest['id']}")
             sqs = client.events.generate_sqs_event([json.dumps(event)], queue_name="drink-assistant-local-realtime")
-            await asyncio.to_thread(client.lambda_.invoke, "publish_order_status", sqs)
+            await asyncio.to_thread(client.lambda_.invoke, "relay_to_realtime", sqs)
             data = await ana.next("data")
             await ana.ws.close()
             return json.loads(data["event"])
@@ -439,7 +533,42 @@ def test_the_sqs_handler_publishes_to_the_guest_and_raises_when_it_cannot(
         settings.cache_clear()
         sqs = client.events.generate_sqs_event([json.dumps(event)], queue_name="drink-assistant-local-realtime")
         with pytest.raises(realtime.PublishError):
-            client.lambda_.invoke("publish_order_status", sqs)
+            client.lambda_.invoke("relay_to_realtime", sqs)
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+
+
+def test_the_sqs_handler_relays_menu_events_to_anonymous_listeners(
+    gateway: ServerThread, client: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from chalicelib.config import settings
+
+    change = menu_event("MenuChanged", {"kind": "ingredient", "id": INGREDIENT_ID, "change": "updated",
+                                        "changed": ["in_stock"], "in_stock": False})
+    unknown = menu_event("MenuChanged", {})
+    unknown["detail-type"] = "SomethingNew"
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with aiohttp.ClientSession() as session:
+            anon = await connect(session, gateway, "anonymous")
+            await anon.subscribe("/menu/updates")
+            # One batch: the unknown event is skipped, the menu event arrives, nothing raises.
+            sqs = client.events.generate_sqs_event([json.dumps(unknown), json.dumps(change)],
+                                                   queue_name="drink-assistant-local-realtime")
+            await asyncio.to_thread(client.lambda_.invoke, "relay_to_realtime", sqs)
+            received = [json.loads((await anon.next("data"))["event"])]
+            await anon.ws.close()
+            return received
+
+    monkeypatch.setenv("REALTIME_HTTP_URL", f"{gateway.url}/event")
+    settings.cache_clear()
+    try:
+        (message,) = run(scenario())
+        assert message == {"type": "menu_changed", "event_id": change["detail"]["metadata"]["event_id"],
+                           "occurred_at": change["detail"]["metadata"]["timestamp"], "reason": "MenuChanged",
+                           "ingredient_id": INGREDIENT_ID}
+        assert "realtime event skipped: unknown detail-type" in caplog.text
     finally:
         monkeypatch.undo()
         settings.cache_clear()

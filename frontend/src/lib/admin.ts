@@ -8,7 +8,7 @@ import { AdminAuth } from "./adminAuth";
 import { api } from "./api";
 import { OrderBoard } from "./board";
 import { config } from "./config";
-import { type AuthHeader, hostOf, RealtimeClient } from "./realtime";
+import { hostOf, RealtimeClient, realtimeAuthHeader } from "./realtime";
 import type { Drink, DrinkIngredient, Order, OrderStatus } from "./types";
 
 export const adminAuth = new AdminAuth({
@@ -154,11 +154,7 @@ export function makeBoard(onNewOrder?: (order: Order) => void): { board: OrderBo
   const realtime = rt.wsUrl
     ? new RealtimeClient({
         wsUrl: rt.wsUrl,
-        auth: async (): Promise<AuthHeader> => {
-          const host = hostOf(rt.httpUrl || rt.wsUrl);
-          const token = await adminAuth.token();
-          return token ? { host, Authorization: token } : { host, "x-api-key": rt.apiKey };
-        },
+        auth: async () => realtimeAuthHeader(hostOf(rt.httpUrl || rt.wsUrl), await adminAuth.token()),
         onState: (state) => (realtimeStatus.state = state),
         onSubscribed: () => void board?.refresh(),
         onError: (message) => console.warn(message),

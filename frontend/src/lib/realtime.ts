@@ -36,7 +36,7 @@ export interface Timers {
 
 export interface RealtimeOptions {
   wsUrl: string;
-  /** The auth header for the connection and each subscription: {host, Authorization} or {host, x-api-key}. */
+  /** The auth header for the connection and each subscription: {host, Authorization} (see realtimeAuthHeader). */
   auth: () => Promise<AuthHeader>;
   socket?: SocketFactory;
   timers?: Timers;
@@ -70,6 +70,18 @@ export function base64Url(text: string): string {
 
 export function subprotocols(header: AuthHeader): string[] {
   return ["aws-appsync-event-ws", `header-${base64Url(JSON.stringify(header))}`];
+}
+
+/**
+ * What the Lambda authorizer (AWS) and the gateway (locally) read: the token when there is
+ * one, else the literal "anonymous" (allowed on /menu/updates only). AppSync calls a
+ * Lambda authorizer only for a request with an Authorization header, so nobody signed in
+ * still sends one; an API key header would never reach the authorizer.
+ */
+export const ANONYMOUS = "anonymous";
+
+export function realtimeAuthHeader(host: string, token: string | null | undefined): AuthHeader {
+  return { host, Authorization: token || ANONYMOUS };
 }
 
 /** The host AppSync expects in the auth header: that of the HTTP endpoint. */
@@ -117,6 +129,10 @@ export class RealtimeClient {
 
   get currentState(): RealtimeState {
     return this.state;
+  }
+
+  get subscriptionCount(): number {
+    return this.subs.size;
   }
 
   /** Connected, and every subscription confirmed. */

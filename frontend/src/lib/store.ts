@@ -4,7 +4,8 @@ import { api } from "./api";
 import { config } from "./config";
 import { OrderAttempt } from "./ordering";
 import { OrderTracker } from "./orderTracker";
-import { type AuthHeader, hostOf, RealtimeClient } from "./realtime";
+import { MENU_CHANNEL, MenuFollower } from "./menuLive";
+import { hostOf, RealtimeClient, realtimeAuthHeader } from "./realtime";
 import { guestSession } from "./session";
 import type { BarStatus, Drink, Ingredient, Order, OrderItemRequest, Section } from "./types";
 
@@ -19,18 +20,22 @@ export const menu = reactive({
 });
 
 let menuLoad: Promise<void> | null = null;
+let menuLoads = 0;
 
 export function loadMenu(force = false): Promise<void> {
   if (force) menuLoad = null;
+  const load = ++menuLoads;
+  const current = (): boolean => load === menuLoads; // a later (forced) load's answer wins
   menuLoad ??= Promise.all([
     api.request<Section[]>("/sections"),
     api.request<Drink[]>("/drinks"),
     api.request<Ingredient[]>("/ingredients"),
   ])
     .then(([sections, drinks, ingredients]) => {
-      Object.assign(menu, { sections, drinks, ingredients, loaded: true, error: "" });
+      if (current()) Object.assign(menu, { sections, drinks, ingredients, loaded: true, error: "" });
     })
     .catch((error: unknown) => {
+      if (!current()) return;
       menuLoad = null; // let the next visit try again
       menu.error = error instanceof Error ? error.message : String(error);
     });
@@ -110,56 +115,107 @@ export async function sendOrder(): Promise<Order> {
   return order;
 }
 
-// ---------------------------------------------------------------- my orders, live
+// ---------------------------------------------------------------- realtime: one connection for the guest app
 
-export const tracker = shallowRef<OrderTracker | null>(null);
 export const realtimeState = ref("idle");
+/** undefined: not made yet; null: no realtime endpoint configured (the app polls). */
+let guestClient: RealtimeClient | null | undefined;
+const onLive = new Map<string, Set<() => void>>(); // channel -> "subscription confirmed" callbacks
+const IDLE_STOP_MS = 10_000; // going menu -> drink -> menu keeps the connection
 
-function startTracking(guestId: string): void {
+function guestRealtime(): RealtimeClient | null {
+  if (guestClient !== undefined) return guestClient;
   const rt = config().realtime;
-  const realtime = rt.wsUrl
+  guestClient = rt.wsUrl
     ? new RealtimeClient({
         wsUrl: rt.wsUrl,
-        auth: async (): Promise<AuthHeader> => {
-          const host = hostOf(rt.httpUrl || rt.wsUrl);
-          const token = await api.token("guest"); // refreshed first if it expired
-          return token ? { host, Authorization: token } : { host, "x-api-key": rt.apiKey };
-        },
+        // The guest token when signed in (refreshed first if it expired), else "anonymous":
+        // the same header locally and in AWS; the authorizer decides per channel.
+        auth: async () => realtimeAuthHeader(hostOf(rt.httpUrl || rt.wsUrl), await api.token("guest")),
         onState: (state) => (realtimeState.value = state),
-        onSubscribed: () => void tracker.value?.refresh(), // catch up on what happened while away
+        onSubscribed: (channel) => onLive.get(channel)?.forEach((fn) => fn()),
         onError: (message) => console.warn(message),
       })
     : null;
+  return guestClient;
+}
+
+function whenLive(channel: string, fn: () => void): () => void {
+  const set = onLive.get(channel) ?? new Set();
+  onLive.set(channel, set.add(fn));
+  return () => set.delete(fn);
+}
+
+/** Close the connection a while after its last subscription went away. */
+function releaseWhenIdle(): void {
+  globalThis.setTimeout(() => {
+    if (guestClient && guestClient.subscriptionCount === 0) guestClient.stop();
+  }, IDLE_STOP_MS);
+}
+
+/** Someone signed in or out: reconnect, so the connection speaks for who is here now. */
+function reconnectAs(): void {
+  const state = guestClient?.currentState;
+  if (guestClient && state !== "idle" && state !== "stopped") {
+    guestClient.stop();
+    guestClient.start();
+  }
+}
+
+// ---------------------------------------------------------------- the live menu
+
+/** Refetch (debounced) whenever /menu/updates says the menu changed; returns the stop. */
+export function followMenu(refetch: () => unknown): () => void {
+  const client = guestRealtime();
+  if (!client) return () => {};
+  const follower = new MenuFollower({ subscribe: (channel, handler) => client.subscribe(channel, handler), refetch });
+  const forget = whenLive(MENU_CHANNEL, () => follower.subscribed());
+  follower.start();
+  client.start();
+  listenForWakeUps();
+  return () => {
+    follower.stop();
+    forget();
+    releaseWhenIdle();
+  };
+}
+
+// ---------------------------------------------------------------- my orders, live
+
+export const tracker = shallowRef<OrderTracker | null>(null);
+
+function startTracking(guestId: string): void {
+  const realtime = guestRealtime();
+  const channel = `/orders/guest/${guestId}`;
+  const forget = whenLive(channel, () => void tracker.value?.refresh()); // catch up on what happened while away
   const next = new OrderTracker({
     fetchOrders: () => api.request<Order[]>("/orders", { auth: "guest" }),
     realtime,
-    channel: `/orders/guest/${guestId}`,
+    channel,
     store: globalThis.localStorage ?? null,
     vibrate: (pattern) => navigator.vibrate?.(pattern),
   });
   tracker.value = next;
   next.start();
-  currentRealtime = realtime;
   listenForWakeUps();
   stopTracking = () => {
     next.stop();
-    realtime?.stop();
-    currentRealtime = null;
+    forget();
     tracker.value = null;
+    releaseWhenIdle();
   };
 }
 
-let currentRealtime: RealtimeClient | null = null;
 let listening = false;
 
 /** Back online or back in view: reconnect now and catch up, instead of waiting. */
 function listenForWakeUps(): void {
   if (listening || typeof window === "undefined") return;
   listening = true;
-  window.addEventListener("online", () => currentRealtime?.nudge());
+  window.addEventListener("online", () => guestClient?.nudge());
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState !== "visible") return;
-    currentRealtime?.nudge();
+    guestClient?.nudge();
     void tracker.value?.refresh();
   });
 }
@@ -175,6 +231,7 @@ export function startGuestApp(): void {
       stopTracking();
       stopTracking = () => {};
       if (guestId) startTracking(guestId);
+      if (previous !== undefined) reconnectAs();
     },
     { immediate: true },
   );
