@@ -85,6 +85,40 @@ def test_the_merge_template_shapes_the_api(package: Path) -> None:
     assert {"UsagePlan", "ApiKey", "UsagePlanKey"} <= set(resources)
 
 
+def test_each_function_gets_only_the_permissions_it_uses(package: Path) -> None:
+    import json
+
+    resources = json.loads((package / "sam.json").read_text())["Resources"]
+    sids = {
+        name: {
+            s["Sid"] for policy in r["Properties"].get("Policies", []) for s in policy["PolicyDocument"]["Statement"]
+        }
+        for name, r in resources.items()
+        if r["Type"] == "AWS::IAM::Role"
+    }
+    assert sids == {
+        "ApiHandlerRole": {
+            "Logs",
+            "AssumeDatabaseRoles",
+            "GuestTokenSigningKey",
+            "MediaUploads",
+            "PublishDomainEvents",
+            "FlushMenuCache",
+        },
+        # Authorizers read (is this guest still active?) and verify; they never write.
+        "TokenAuthorizerRole": {"Logs", "AssumeReaderRole", "GuestTokenSigningKey"},
+        "RealtimeAuthorizerRole": {"Logs", "AssumeReaderRole", "GuestTokenSigningKey"},
+        "RelayToRealtimeRole": {"Logs", "RealtimePublish", "RealtimeQueue"},
+        "PhotoPromptHandlerRole": {
+            "Logs",
+            "AssumeDatabaseRoles",
+            "PhotoPromptModel",
+            "PhotoPromptObjects",
+            "PhotoPromptQueue",
+        },
+    }
+
+
 @pytest.mark.parametrize("template", sorted(p.name for p in (ROOT / "infra").glob("*.yaml")))
 def test_infra_templates_pass_cfn_lint(template: str) -> None:
     result = subprocess.run([str(BIN / "cfn-lint"), str(ROOT / "infra" / template)], capture_output=True, text=True)
