@@ -18,7 +18,7 @@ venv: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 pins pip<26.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	mkdir -p .local/run
 	touch $(STAMP)

@@ -36,6 +36,7 @@ def run_stack(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], in
         "PORT": str(port),
         "API_PORT": str(free_port()),
         "EMULATOR_PORT": str(free_port()),
+        "LOCAL_MEDIA_DIR": str(log.parent / "media"),
     }
     proc = subprocess.Popen(
         [sys.executable, "local/stack.py"], cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT

@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -84,6 +85,8 @@ def stack() -> Iterator[Stack]:
         "DATABASE_URL": database_url,
         "JOIN_BASE_URL": base_url,
         "PYTHONUNBUFFERED": "1",
+        # Test photos stay out of the developer's .local/media.
+        "LOCAL_MEDIA_DIR": tempfile.mkdtemp(prefix="da-e2e-media-"),
     }
     log_path = ARTIFACTS / "stack.log"
     with log_path.open("wb") as log:
