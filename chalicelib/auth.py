@@ -22,8 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import jwt
-
 log = logging.getLogger(__name__)
 
 ADMIN = "admin"
@@ -31,6 +29,14 @@ GUEST = "guest"
 USER = "user"  # signed in, but without a role this API knows
 ADMIN_GROUP = "admin"
 LEEWAY_S = 30
+
+
+def pyjwt() -> Any:
+    """PyJWT, imported on first use: with cryptography's x509 it costs ~60 ms of a cold
+    start, and most API requests (the public menu) never touch a token."""
+    import jwt
+
+    return jwt
 
 
 class AuthError(Exception):
@@ -100,6 +106,7 @@ class JwksCache:
             return self._keys[kid]
 
     def _load(self) -> None:
+        jwt = pyjwt()
         try:
             document = self._fetch(self.url)
         except Exception as exc:  # network, HTTP or JSON: the key stays unknown
@@ -126,6 +133,7 @@ class CognitoTokens:
         return bool(self.issuer) and unverified_claims.get("iss") == self.issuer
 
     def verify(self, token: str) -> Principal:
+        jwt = pyjwt()
         kid = signed_header(token, "RS256").get("kid")
         if not isinstance(kid, str):
             raise AuthError("token without key id")
@@ -160,6 +168,7 @@ class Authenticator:
         self.kinds = kinds
 
     def authenticate(self, authorization: str | None) -> Principal:
+        jwt = pyjwt()
         token = bearer_token(authorization)
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -174,6 +183,7 @@ class Authenticator:
 def signed_header(token: str, algorithm: str) -> dict[str, Any]:
     """The token's header, refused unless it names the one algorithm its kind uses
     (never `none`, never HMAC with a public key)."""
+    jwt = pyjwt()
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:

@@ -25,11 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib.auth import GUEST, LEEWAY_S, AuthError, Principal, signed_header
+from chalicelib.auth import GUEST, LEEWAY_S, AuthError, Principal, pyjwt, signed_header
 from chalicelib.config import settings
 from chalicelib.errors import ServiceUnavailableError
 
@@ -163,7 +162,7 @@ def issue_access_token(key: SigningKey, guest: dict[str, Any], *, issuer: str | 
         "exp": issued + ttl_s,
         "jti": str(uuid.uuid4()),
     }
-    return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+    return pyjwt().encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
 def session(key: SigningKey, guest: dict[str, Any], refresh_token: str) -> dict[str, Any]:
@@ -203,6 +202,7 @@ class GuestTokens:
         return bool(self.issuer) and unverified_claims.get("iss") == self.issuer
 
     def verify(self, token: str) -> Principal:
+        jwt = pyjwt()
         header = signed_header(token, ALGORITHM)
         key = self._keys()
         if header.get("kid") != key.kid:
