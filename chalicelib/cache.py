@@ -9,36 +9,28 @@ the worst case is a stale menu until the TTL runs out).
 
 from __future__ import annotations
 
+import functools
 import logging
-import threading
 from typing import Any
 
 from chalicelib.config import settings
 
 log = logging.getLogger(__name__)
 
-_client: Any = None
-_client_lock = threading.Lock()
 
-
+@functools.cache
 def _apigateway() -> Any:
     """One API Gateway client per container, made on first flush (not at import: cold start)."""
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                import boto3
-                from botocore.config import Config
+    import boto3
+    from botocore.config import Config
 
-                config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
-                _client = boto3.client("apigateway", region_name=settings().region, config=config)
-    return _client
+    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client("apigateway", region_name=settings().region, config=config)
 
 
 def reset_client() -> None:
     """Forget the cached client (tests stub a fresh one)."""
-    global _client
-    _client = None
+    _apigateway.cache_clear()
 
 
 def flush_menu_cache() -> bool:

@@ -8,9 +8,9 @@ never fails the request (the write already happened, and consumers are idempoten
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -22,29 +22,21 @@ log = logging.getLogger(__name__)
 SOURCE = "drink-assistant.api"
 VERSION = "1"
 
-_client: Any = None
-_client_lock = threading.Lock()
 
-
+@functools.cache
 def _events_client() -> Any:
     """One EventBridge client per container, made on first publish (not at import: cold start)."""
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                import boto3
-                from botocore.config import Config
+    import boto3
+    from botocore.config import Config
 
-                # Short timeouts and one retry: a slow bus must not hold the request for long.
-                config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
-                _client = boto3.client("events", region_name=settings().region, config=config)
-    return _client
+    # Short timeouts and one retry: a slow bus must not hold the request for long.
+    config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client("events", region_name=settings().region, config=config)
 
 
 def reset_client() -> None:
     """Forget the cached client (tests switch emulators)."""
-    global _client
-    _client = None
+    _events_client.cache_clear()
 
 
 def envelope(detail_type: str, data: dict[str, Any]) -> dict[str, Any]:

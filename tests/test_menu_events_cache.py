@@ -225,7 +225,7 @@ def test_no_bus_configured_is_a_logged_no_op(monkeypatch: pytest.MonkeyPatch, ca
     configure(monkeypatch, EVENT_BUS_NAME="")
     assert events.publish("DrinkCreated", {"drink_id": "x"}) is False
     assert "no event bus configured" in caplog.text
-    assert events._client is None  # not even a client was made
+    assert events._events_client.cache_info().currsize == 0  # not even a client was made
 
 
 # ---------------------------------------------------------------- API Gateway cache
@@ -303,4 +303,4 @@ def test_without_an_api_id_the_flush_is_a_logged_no_op(
     status, _ = call(client, "POST", "/admin/ingredients", admin_headers, {"name": f"N {uuid.uuid4()}"})
     assert status == 201
     assert flush_lines(caplog) == ["menu cache flush skipped: no API id configured (no stage cache)"]
-    assert cache._client is None
+    assert cache._apigateway.cache_info().currsize == 0
