@@ -5,8 +5,7 @@
  * exported for tests and for the views.
  */
 import { ref, shallowRef } from "vue";
-import { isNewer, orderFromEvent } from "./orderTracker";
-import type { RealtimeClient } from "./realtime";
+import { isNewer, type LiveFeedDeps, orderFromEvent, startLiveFeed } from "./orderTracker";
 import type { Order, OrderStatus } from "./types";
 
 export const ADMIN_CHANNEL = "/orders/admin";
@@ -80,14 +79,10 @@ export function eventId(event: unknown): string | null {
   return v && typeof v === "object" && typeof v.event_id === "string" ? v.event_id : null;
 }
 
-export interface BoardDeps {
+export interface BoardDeps extends LiveFeedDeps {
   fetchOrders: () => Promise<Order[]>;
-  realtime?: RealtimeClient | null;
-  pollMs?: number;
   /** An order the board had not seen before arrived (not on the first load). */
   onNewOrder?: (order: Order) => void;
-  setInterval?: (fn: () => void, ms: number) => unknown;
-  clearInterval?: (handle: unknown) => void;
 }
 
 export class OrderBoard {
@@ -96,8 +91,7 @@ export class OrderBoard {
   readonly error = ref("");
   private known = new Set<string>();
   private seenEvents = new Set<string>();
-  private poller: unknown = null;
-  private unsubscribe: (() => void) | null = null;
+  private stopFeed: (() => void) | null = null;
   private fetching: Promise<void> | null = null;
   /** After the first fetch: orders seen from then on are new (a toast, a beep). */
   private primed = false;
@@ -106,23 +100,18 @@ export class OrderBoard {
 
   start(): void {
     void this.refresh();
-    const realtime = this.deps.realtime;
-    if (realtime) {
-      this.unsubscribe = realtime.subscribe(ADMIN_CHANNEL, (event) => this.onEvent(event));
-      realtime.start();
-    }
-    const every = this.deps.setInterval ?? ((fn, ms) => globalThis.setInterval(fn, ms));
-    this.poller = every(() => {
-      if (!this.deps.realtime?.live) void this.refresh();
-    }, this.deps.pollMs ?? BOARD_POLL_MS);
+    this.stopFeed = startLiveFeed(
+      this.deps,
+      ADMIN_CHANNEL,
+      (event) => this.onEvent(event),
+      () => void this.refresh(),
+      BOARD_POLL_MS,
+    );
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    const clear = this.deps.clearInterval ?? ((h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>));
-    if (this.poller !== null) clear(this.poller);
-    this.poller = null;
+    this.stopFeed?.();
+    this.stopFeed = null;
   }
 
   refresh(): Promise<void> {

@@ -39,14 +39,46 @@ export function isNewer(change: Partial<Order>, known: Order): boolean {
   return !change.updated_at || !known.updated_at || change.updated_at >= known.updated_at;
 }
 
-export interface TrackerDeps {
-  fetchOrders: () => Promise<Order[]>;
+/** What a live order list needs: realtime when it has it, a timer for the fallback poll. */
+export interface LiveFeedDeps {
   realtime?: RealtimeClient | null;
-  channel?: string;
-  store?: KeyValueStore | null;
   pollMs?: number;
   setInterval?: (fn: () => void, ms: number) => unknown;
   clearInterval?: (handle: unknown) => void;
+}
+
+/**
+ * Subscribe to `channel` and, while realtime is not live, poll with `refresh` every
+ * `pollMs` (default `defaultPollMs`). Returns the function that stops both.
+ */
+export function startLiveFeed(
+  deps: LiveFeedDeps,
+  channel: string | undefined,
+  onEvent: (event: unknown) => void,
+  refresh: () => void,
+  defaultPollMs: number,
+): () => void {
+  const { realtime } = deps;
+  let unsubscribe: (() => void) | null = null;
+  if (realtime && channel) {
+    unsubscribe = realtime.subscribe(channel, onEvent);
+    realtime.start();
+  }
+  const every = deps.setInterval ?? ((fn, ms) => globalThis.setInterval(fn, ms));
+  const poller = every(() => {
+    if (!deps.realtime?.live) refresh();
+  }, deps.pollMs ?? defaultPollMs);
+  return () => {
+    unsubscribe?.();
+    const clear = deps.clearInterval ?? ((h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>));
+    clear(poller);
+  };
+}
+
+export interface TrackerDeps extends LiveFeedDeps {
+  fetchOrders: () => Promise<Order[]>;
+  channel?: string;
+  store?: KeyValueStore | null;
   vibrate?: (pattern: number[]) => void;
 }
 
@@ -57,8 +89,7 @@ export class OrderTracker {
   /** The order whose 'ready' moment is on screen. */
   readonly readyMoment = shallowRef<Order | null>(null);
   private seen: Set<string>;
-  private poller: unknown = null;
-  private unsubscribe: (() => void) | null = null;
+  private stopFeed: (() => void) | null = null;
   private fetching: Promise<void> | null = null;
 
   constructor(private readonly deps: TrackerDeps) {
@@ -76,23 +107,18 @@ export class OrderTracker {
 
   start(): void {
     void this.refresh();
-    const { realtime, channel } = this.deps;
-    if (realtime && channel) {
-      this.unsubscribe = realtime.subscribe(channel, (event) => this.onEvent(event));
-      realtime.start();
-    }
-    const every = this.deps.setInterval ?? ((fn, ms) => globalThis.setInterval(fn, ms));
-    this.poller = every(() => {
-      if (!this.deps.realtime?.live) void this.refresh();
-    }, this.deps.pollMs ?? POLL_MS);
+    this.stopFeed = startLiveFeed(
+      this.deps,
+      this.deps.channel,
+      (event) => this.onEvent(event),
+      () => void this.refresh(),
+      POLL_MS,
+    );
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    const clear = this.deps.clearInterval ?? ((h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>));
-    if (this.poller !== null) clear(this.poller);
-    this.poller = null;
+    this.stopFeed?.();
+    this.stopFeed = null;
   }
 
   /** Fetch my orders (one fetch at a time). */
