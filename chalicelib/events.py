@@ -1,4 +1,4 @@
-"""Domain events onto the EventBridge custom bus (DESIGN.md section 5).
+"""Domain events onto the EventBridge custom bus (docs/architecture.md section 6, docs/events.md).
 
 `publish` is called after the database transaction has committed, never inside it:
 a retried transaction must not publish twice, and an event must never announce a

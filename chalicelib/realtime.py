@@ -1,6 +1,6 @@
 """Live order status and menu updates over AppSync Events: who may listen where, and publishing.
 
-Channels (DESIGN.md section 5):
+Channels (docs/architecture.md section 6; details in docs/realtime.md):
 
 * `/orders/guest/{guest_id}`  that guest only (and admins)
 * `/orders/admin`             admins only

@@ -1,4 +1,4 @@
-/** Shapes of the API contract (DESIGN.md section 4). */
+/** Shapes of the API contract (docs/architecture.md section 5, and the docs it links). */
 
 export interface Section {
   id: string;
