@@ -31,6 +31,10 @@ class Settings:
     db_name: str
     # Reconnect before DSQL's 60-minute connection limit.
     db_max_connection_age_s: int
+    # Connections per role a process keeps (chalice local serves requests on threads;
+    # a Lambda container uses one at a time) and how long a call waits for a free one.
+    db_pool_size: int
+    db_pool_timeout_s: float
     # Public base URL that image keys are appended to (CloudFront in AWS).
     image_base_url: str
     # Admin sign-in: the Cognito user pool (or the local gateway's stand-in).
@@ -104,6 +108,8 @@ def settings() -> Settings:
         db_writer_user=env("DB_WRITER_USER", "da_writer"),
         db_name=env("DB_NAME", "postgres"),
         db_max_connection_age_s=_int("DB_MAX_CONNECTION_AGE_S", 50 * 60),
+        db_pool_size=_int("DB_POOL_SIZE", 8),
+        db_pool_timeout_s=float(_int("DB_POOL_TIMEOUT_S", 10)),
         image_base_url=env("IMAGE_BASE_URL", "").rstrip("/"),
         auth_issuer=env("AUTH_ISSUER", "").rstrip("/"),
         auth_client_id=env("AUTH_CLIENT_ID", ""),

@@ -1,15 +1,28 @@
 """One place for database connections: Aurora DSQL in AWS, plain PostgreSQL locally.
 
-* A connection per role (reader, writer) is kept for the life of the Lambda container
-  and replaced before DSQL's 60-minute limit or after it breaks.
+* Connections are kept in a small pool per role (reader, writer) and lent to one call
+  at a time: `chalice local` serves requests on threads, so two requests never share a
+  connection (a shared one would nest their transactions into SAVEPOINTs, which DSQL
+  does not have, and commit at the wrong level). In Lambda, one request per container
+  at a time means the pool holds one connection per role. No background threads.
+* A call inside another call on the same thread (a `write` inside a `read`, say) raises
+  `NestedTransaction`, and so does any SAVEPOINT: a nested transaction is impossible,
+  never silently nested. Pass the connection down instead.
+* A connection is replaced before DSQL's 60-minute limit, after it breaks, and whenever
+  it comes back with a transaction still open (it is closed, never reused), so nothing
+  is ever left "idle in transaction".
 * With DSQL the password is an IAM auth token made locally by boto3 from the
   credentials of the role's IAM role. The role is assumed through STS once and the
   credentials are reused until shortly before they expire: never an STS call per
   request.
 * With `DATABASE_URL` the same roles are enforced by PostgreSQL itself (the connection
   starts with `role=<db role>`), so a read-only route cannot write locally either.
-* Writes run in one transaction and are retried whole on SQLSTATE 40001 (DSQL's
-  optimistic concurrency conflicts OC000/OC001) with jittered backoff. No SAVEPOINTs.
+* Writes run in one transaction at REPEATABLE READ (DSQL's snapshot isolation; locally
+  PostgreSQL then raises 40001 for a concurrent update of the same row, as DSQL's
+  optimistic concurrency does at commit) and are retried whole on 40001 and deadlocks
+  with jittered backoff. `RETRIES` counts the retries for the benchmarks. A write that
+  still conflicts after MAX_ATTEMPTS raises `DatabaseBusy`; the commit happens before
+  `write` returns, so an answered write is a committed write.
 """
 
 from __future__ import annotations
@@ -20,12 +33,13 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from chalicelib.config import Settings, settings
@@ -35,9 +49,9 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-MAX_ATTEMPTS = 6
-BACKOFF_BASE_S = 0.02
-BACKOFF_CAP_S = 1.0
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_S = 0.01
+BACKOFF_CAP_S = 0.5
 # Renew assumed-role credentials this long before they expire.
 CREDENTIAL_MARGIN_S = 300
 
@@ -48,31 +62,65 @@ class Role(enum.Enum):
 
 
 class DatabaseUnavailable(Exception):
-    """The database could not be reached (after reconnecting once)."""
+    """The database could not be reached (after reconnecting once). The edge answers 503."""
 
 
-class StatementCounter:
-    """Counts statements sent to the server: the benchmarks report round trips."""
+class DatabaseBusy(Exception):
+    """A write kept conflicting, or no connection was free in time. The edge answers 503."""
+
+
+class NestedTransaction(RuntimeError):
+    """A database call inside another one on the same thread, or a SAVEPOINT: a bug."""
+
+
+class Counter:
+    """A process-wide count the benchmarks read (statements sent, conflict retries)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int = 1) -> None:
+        with self._lock:
+            self.count += n
 
     def reset(self) -> int:
-        count, self.count = self.count, 0
+        with self._lock:
+            count, self.count = self.count, 0
         return count
 
 
-STATEMENTS = StatementCounter()
+# Kept for the benchmarks and tests that import the old name.
+StatementCounter = Counter
+STATEMENTS = Counter()
+RETRIES = Counter()
 
 
 class _CountingCursor(psycopg.Cursor[Any]):
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
-        STATEMENTS.count += 1
+        _refuse_savepoint(query)
+        STATEMENTS.add()
         return super().execute(query, params, **kwargs)
 
     def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        STATEMENTS.count += 1
+        _refuse_savepoint(query)
+        STATEMENTS.add()
         return super().executemany(query, params_seq, **kwargs)
+
+
+def _refuse_savepoint(query: Any) -> None:
+    text = query if isinstance(query, str) else query.decode() if isinstance(query, bytes) else ""
+    if text.lstrip()[:9].upper() == "SAVEPOINT":
+        raise NestedTransaction("SAVEPOINTs are not supported by Aurora DSQL")
+
+
+class _GuardedConnection(psycopg.Connection[Any]):
+    """A connection whose `transaction()` refuses to nest (psycopg would use a SAVEPOINT)."""
+
+    def transaction(self, savepoint_name: str | None = None, force_rollback: bool = False) -> Any:
+        if savepoint_name is not None or self.info.transaction_status != TransactionStatus.IDLE:
+            raise NestedTransaction("a transaction is already open on this connection (no SAVEPOINTs)")
+        return super().transaction(savepoint_name, force_rollback)
 
 
 @dataclass
@@ -89,6 +137,20 @@ class _Slot:
     opened_at: float
 
 
+@dataclass
+class _Pool:
+    """Idle connections of one role, lent to one caller at a time (at most `size`)."""
+
+    size: int
+    idle: list[_Slot] = field(default_factory=list)
+    lent: set[int] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    free: threading.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.free = threading.BoundedSemaphore(self.size)
+
+
 def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
     """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempt)]."""
     ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2**attempt))
@@ -96,9 +158,10 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
 
 
 def is_conflict(exc: BaseException) -> bool:
-    return isinstance(exc, pg_errors.SerializationFailure) or (
-        isinstance(exc, psycopg.Error) and getattr(exc, "sqlstate", None) == "40001"
-    )
+    """40001 (DSQL's OC000/OC001, PostgreSQL's serialization failure) or a deadlock."""
+    if isinstance(exc, pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
+        return True
+    return isinstance(exc, psycopg.Error) and getattr(exc, "sqlstate", None) in ("40001", "40P01")
 
 
 class Database:
@@ -114,9 +177,10 @@ class Database:
         self._clock = clock
         self._sleep = sleep
         self._boto_session_factory = boto_session_factory
-        self._slots: dict[Role, _Slot] = {}
+        self._pools = {role: _Pool(max(1, self.config.db_pool_size)) for role in Role}
         self._credentials: dict[Role, _Credentials] = {}
-        self._lock = threading.Lock()
+        self._credentials_lock = threading.Lock()
+        self._held = threading.local()
 
     # ------------------------------------------------------------------ public API
 
@@ -129,71 +193,130 @@ class Database:
         return self._run(Role.READER, False, fn, *args, **kwargs)
 
     def write(self, fn: Callable[Concatenate[psycopg.Connection[Any], P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `fn` in one transaction as the writer role, retried whole on conflict."""
+        """Run `fn` in one transaction as the writer role, retried whole on conflict.
+
+        Committed when this returns. `fn` may run more than once: it must not have
+        side effects outside the database (publish events after `write` returns).
+        """
         return self._run(Role.WRITER, True, fn, *args, **kwargs)
 
     def close(self) -> None:
-        with self._lock:
-            for slot in self._slots.values():
-                slot.conn.close()
-            self._slots.clear()
+        """Close the idle connections (lent ones close when they come back)."""
+        for pool in self._pools.values():
+            with pool.lock:
+                idle, pool.idle = pool.idle, []
+            for slot in idle:
+                with contextlib.suppress(psycopg.Error):
+                    slot.conn.close()
+
+    def pool_stats(self) -> dict[str, dict[str, int]]:
+        """Idle and lent connections per role (tests, benchmarks)."""
+        out = {}
+        for role, pool in self._pools.items():
+            with pool.lock:
+                out[role.value] = {"idle": len(pool.idle), "lent": len(pool.lent)}
+        return out
 
     # ------------------------------------------------------------------ internals
 
     def _run(self, role: Role, transactional: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if getattr(self._held, "role", None) is not None:
+            raise NestedTransaction(
+                f"database {role.value} call inside a {self._held.role.value} call on the same thread:"
+                " pass the connection down instead"
+            )
+        self._held.role = role
+        try:
+            return self._attempts(role, transactional, fn, *args, **kwargs)
+        finally:
+            self._held.role = None
+
+    def _attempts(self, role: Role, transactional: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         reconnected = False
         attempt = 0
         while True:
-            conn = self._connection(role)
             try:
-                if transactional:
-                    STATEMENTS.count += 2  # BEGIN and COMMIT
-                    with conn.transaction():
+                with self._lend(role) as conn:
+                    if not transactional:
                         return fn(conn, *args, **kwargs)
-                return fn(conn, *args, **kwargs)
+                    STATEMENTS.add(2)  # BEGIN and COMMIT
+                    with conn.transaction():
+                        result = fn(conn, *args, **kwargs)
+                    return result  # committed: the block above ended with COMMIT
             except psycopg.OperationalError as exc:
                 if is_conflict(exc):
                     attempt += 1
                     if attempt >= MAX_ATTEMPTS:
-                        raise
+                        raise DatabaseBusy(f"gave up after {attempt} conflicting attempts") from exc
+                    RETRIES.add()
                     delay = backoff_delay(attempt)
                     log.info("db conflict, retrying", extra={"attempt": attempt, "delay_s": round(delay, 3)})
                     self._sleep(delay)
                     continue
-                if not conn.closed and not conn.broken:
+                if not _broken(exc):
                     raise
-                # The connection broke (idle timeout, failover). Reconnect once; a
-                # transaction that broke before COMMIT was rolled back by the server.
-                self._discard(role)
+                # The connection broke (restart, idle timeout, failover): the server rolled
+                # back whatever was open. Idle ones are likely dead too. Reconnect once.
+                self._drop_idle(role)
                 if reconnected:
                     raise DatabaseUnavailable(str(exc)) from exc
                 reconnected = True
 
-    def _discard(self, role: Role) -> None:
-        with self._lock:
-            slot = self._slots.pop(role, None)
-        if slot is not None:
+    @contextlib.contextmanager
+    def _lend(self, role: Role) -> Iterator[psycopg.Connection[Any]]:
+        pool = self._pools[role]
+        if not pool.free.acquire(timeout=self.config.db_pool_timeout_s):
+            raise DatabaseBusy(f"no {role.value} connection free within {self.config.db_pool_timeout_s} s")
+        slot: _Slot | None = None
+        try:
+            slot = self._take(role, pool)
+            yield slot.conn
+        finally:
+            if slot is not None:
+                self._give_back(pool, slot)
+            pool.free.release()
+
+    def _take(self, role: Role, pool: _Pool) -> _Slot:
+        now = self._clock()
+        while True:
+            with pool.lock:
+                slot = pool.idle.pop() if pool.idle else None
+            if slot is None:
+                break
+            if now - slot.opened_at < self.config.db_max_connection_age_s and not slot.conn.closed:
+                with pool.lock:
+                    pool.lent.add(id(slot))
+                return slot
             with contextlib.suppress(psycopg.Error):
                 slot.conn.close()
-
-    def _connection(self, role: Role) -> psycopg.Connection[Any]:
-        now = self._clock()
-        with self._lock:
-            slot = self._slots.get(role)
-            if slot is not None:
-                fresh = now - slot.opened_at < self.config.db_max_connection_age_s
-                if fresh and not slot.conn.closed and not slot.conn.broken:
-                    return slot.conn
-                self._slots.pop(role)
-        if slot is not None:
-            slot.conn.close()
         try:
             conn = self._open(role)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
-        with self._lock:
-            self._slots[role] = _Slot(conn, now)
-        return conn
+        slot = _Slot(conn, now)
+        with pool.lock:
+            pool.lent.add(id(slot))
+        return slot
+
+    def _give_back(self, pool: _Pool, slot: _Slot) -> None:
+        with pool.lock:
+            pool.lent.discard(id(slot))
+        conn = slot.conn
+        healthy = not conn.closed and not conn.broken and conn.info.transaction_status == TransactionStatus.IDLE
+        if healthy:
+            with pool.lock:
+                pool.idle.append(slot)
+            return
+        with contextlib.suppress(psycopg.Error):
+            conn.close()
+
+    def _drop_idle(self, role: Role) -> None:
+        pool = self._pools[role]
+        with pool.lock:
+            idle, pool.idle = pool.idle, []
+        for slot in idle:
+            with contextlib.suppress(psycopg.Error):
+                slot.conn.close()
 
     def _open(self, role: Role) -> psycopg.Connection[Any]:
         db_user = self.config.db_reader_user if role is Role.READER else self.config.db_writer_user
@@ -205,10 +328,14 @@ class Database:
         }
         if self.config.database_url:
             # Same privileges as in DSQL: the session runs as the reader/writer role.
-            return psycopg.connect(self.config.database_url, options=f"-c role={db_user}", **common)
+            conn = _GuardedConnection.connect(self.config.database_url, options=f"-c role={db_user}", **common)
+            # DSQL's snapshot isolation, so concurrent writes of one row conflict here too.
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            return conn
         if not self.config.dsql_endpoint:
             raise DatabaseUnavailable("neither DATABASE_URL nor DSQL_ENDPOINT is configured")
-        return psycopg.connect(
+        # DSQL runs every transaction at REPEATABLE READ already: a plain BEGIN.
+        return _GuardedConnection.connect(
             host=self.config.dsql_endpoint,
             port=5432,
             dbname=self.config.db_name,
@@ -233,17 +360,20 @@ class Database:
         if not role_arn:
             # The Lambda's own role is mapped to the DB role directly.
             return factory(region_name=self.config.region)
-        creds = self._credentials.get(role)
-        if creds is None or creds.expires_at - self._clock() < CREDENTIAL_MARGIN_S:
-            sts = factory(region_name=self.config.region).client("sts", region_name=self.config.region)
-            answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"drink-assistant-{role.value}")["Credentials"]
-            creds = _Credentials(
-                access_key=answer["AccessKeyId"],
-                secret_key=answer["SecretAccessKey"],
-                token=answer["SessionToken"],
-                expires_at=answer["Expiration"].timestamp(),
-            )
-            self._credentials[role] = creds
+        with self._credentials_lock:
+            creds = self._credentials.get(role)
+            if creds is None or creds.expires_at - self._clock() < CREDENTIAL_MARGIN_S:
+                sts = factory(region_name=self.config.region).client("sts", region_name=self.config.region)
+                answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"drink-assistant-{role.value}")[
+                    "Credentials"
+                ]
+                creds = _Credentials(
+                    access_key=answer["AccessKeyId"],
+                    secret_key=answer["SecretAccessKey"],
+                    token=answer["SessionToken"],
+                    expires_at=answer["Expiration"].timestamp(),
+                )
+                self._credentials[role] = creds
         return factory(
             aws_access_key_id=creds.access_key,
             aws_secret_access_key=creds.secret_key,
@@ -252,20 +382,30 @@ class Database:
         )
 
 
+def _broken(exc: psycopg.OperationalError) -> bool:
+    """A lost connection rather than an error the statement itself caused."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")
+
+
 _database: Database | None = None
+_database_lock = threading.Lock()
 
 
 def database() -> Database:
     """The container-wide Database (created on first use, not at import)."""
     global _database
     if _database is None:
-        _database = Database()
+        with _database_lock:
+            if _database is None:
+                _database = Database()
     return _database
 
 
 def reset_database() -> None:
     """Forget the container-wide Database (tests switch configuration)."""
     global _database
-    if _database is not None:
-        _database.close()
-    _database = None
+    with _database_lock:
+        if _database is not None:
+            _database.close()
+        _database = None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +19,7 @@ from psycopg import errors as pg_errors
 
 from chalicelib import db as db_module
 from chalicelib.config import settings
-from chalicelib.db import STATEMENTS, Database, Role, backoff_delay
+from chalicelib.db import RETRIES, STATEMENTS, Database, Role, backoff_delay
 
 
 def test_the_reader_role_cannot_write(db: Database) -> None:
@@ -35,11 +38,14 @@ def test_the_writer_role_writes_in_one_transaction(db: Database, admin_conn: Any
     assert row["message"] != "half done"
 
 
+def _backend_pid(conn: Any) -> int:
+    return int(conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"])
+
+
 def test_connections_are_reused(db: Database) -> None:
-    first = db._connection(Role.READER)
-    db.read(lambda conn: conn.execute("SELECT 1"))
-    assert db._connection(Role.READER) is first
-    assert db._connection(Role.WRITER) is not first
+    first = db.read(_backend_pid)
+    assert db.read(_backend_pid) == first
+    assert db.write(_backend_pid) != first  # the writer role has its own connection
 
 
 def test_a_read_costs_one_round_trip(db: Database) -> None:
@@ -52,10 +58,10 @@ def test_a_read_costs_one_round_trip(db: Database) -> None:
 def test_an_old_connection_is_replaced(database_url: str) -> None:
     now = [1000.0]
     database = Database(clock=lambda: now[0])
-    first = database._connection(Role.READER)
+    first = database.read(_backend_pid)
+    assert database.read(_backend_pid) == first
     now[0] += settings().db_max_connection_age_s + 1
-    second = database._connection(Role.READER)
-    assert second is not first and first.closed
+    assert database.read(_backend_pid) != first
     database.close()
 
 
@@ -96,7 +102,7 @@ def test_conflicts_give_up_eventually(database_url: str) -> None:
     def always(conn: Any) -> None:
         raise pg_errors.SerializationFailure("OC001")
 
-    with pytest.raises(pg_errors.SerializationFailure):
+    with pytest.raises(db_module.DatabaseBusy):
         database.write(always)
     database.close()
 
@@ -169,3 +175,99 @@ def test_unreachable_database_is_a_503(database_url: str) -> None:
         Database(bad).read(lambda conn: None)
     assert issubclass(db_module.DatabaseUnavailable, Exception)
     assert psycopg  # the driver is what raised underneath
+
+
+# ---------------------------------------------------------------- concurrency (issue: 201 and gone)
+
+
+def test_threads_never_share_a_connection(database_url: str) -> None:
+    """Each concurrent call gets its own connection: no transaction of one request ever
+    runs on another request's connection (which nested them into SAVEPOINTs)."""
+    database = Database()
+    barrier = threading.Barrier(6)
+
+    def hold(conn: Any) -> int:
+        barrier.wait(timeout=10)  # all six hold a connection at the same moment
+        return _backend_pid(conn)
+
+    with ThreadPoolExecutor(6) as pool:
+        pids = list(pool.map(lambda _i: database.write(hold), range(6)))
+    assert len(set(pids)) == 6
+    assert database.pool_stats()["writer"] == {"idle": 6, "lent": 0}
+    database.close()
+
+
+def test_a_call_inside_another_call_raises(db: Database) -> None:
+    with pytest.raises(db_module.NestedTransaction):
+        db.write(lambda conn: db.write(lambda inner: None))
+    with pytest.raises(db_module.NestedTransaction):
+        db.read(lambda conn: db.write(lambda inner: None))
+    assert db.read(lambda conn: 1) == 1  # the guard is released afterwards
+
+
+def test_savepoints_are_impossible(db: Database) -> None:
+    with pytest.raises(db_module.NestedTransaction):
+        db.write(lambda conn: conn.transaction().__enter__())
+    with pytest.raises(db_module.NestedTransaction):
+        db.write(lambda conn: conn.execute("SAVEPOINT sp1"))
+    with pytest.raises(db_module.NestedTransaction):
+        db.read(lambda conn: conn.transaction(savepoint_name="sp").__enter__())
+
+
+def test_a_connection_left_in_a_transaction_is_never_reused(database_url: str, admin_conn: Any) -> None:
+    database = Database()
+    pid = database.read(lambda conn: (conn.execute("BEGIN"), _backend_pid(conn))[1])
+    assert database.read(_backend_pid) != pid
+    idle_in_tx = admin_conn.execute(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = %s AND state LIKE 'idle in transaction%%'", (pid,)
+    ).fetchone()["n"]
+    assert idle_in_tx == 0
+    database.close()
+
+
+def test_writes_run_at_repeatable_read(db: Database) -> None:
+    level = db.write(lambda conn: conn.execute("SHOW transaction_isolation").fetchone()["transaction_isolation"])
+    assert level == "repeatable read"
+
+
+def test_concurrent_updates_of_one_row_conflict_and_are_retried(database_url: str, admin_conn: Any) -> None:
+    """Two writers of the same row: PostgreSQL at REPEATABLE READ raises 40001 for the
+    second (as DSQL does at commit); the retry makes both increments land."""
+    database = Database()
+    admin_conn.execute("UPDATE bar_settings SET message = '' WHERE id = 'bar'")
+    barrier = threading.Barrier(4)
+    RETRIES.reset()
+
+    def append(conn: Any, mark: str) -> None:
+        conn.execute("SELECT message FROM bar_settings WHERE id = 'bar'").fetchone()  # the snapshot starts here
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=2)  # first attempts only: retries pass straight through
+        conn.execute("UPDATE bar_settings SET message = message || %s WHERE id = 'bar'", (mark,))
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda mark: database.write(append, mark), "abcd"))
+    message = admin_conn.execute("SELECT message FROM bar_settings WHERE id = 'bar'").fetchone()["message"]
+    assert sorted(message) == list("abcd")  # every answered write is committed, once
+    assert RETRIES.count >= 1  # they really conflicted
+    admin_conn.execute("UPDATE bar_settings SET message = '' WHERE id = 'bar'")
+    database.close()
+
+
+def test_a_full_pool_makes_callers_wait_then_refuses(database_url: str) -> None:
+    config = replace(settings(), db_pool_size=1, db_pool_timeout_s=0.2)
+    database = Database(config)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(conn: Any) -> None:
+        holding.set()
+        release.wait(timeout=10)
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(database.read, hold)
+        assert holding.wait(timeout=10)
+        with pytest.raises(db_module.DatabaseBusy):
+            database.read(lambda conn: None)
+        release.set()
+        future.result(timeout=10)
+    assert database.read(lambda conn: 1) == 1
+    database.close()
