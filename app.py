@@ -3,6 +3,7 @@ function, and shapes the response; the logic lives in chalicelib/."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from chalicelib import (
     stats,
 )
 from chalicelib.config import photo_prompt_queue_name, realtime_queue_name, settings
-from chalicelib.db import database
+from chalicelib.db import DatabaseBusy, DatabaseUnavailable, database
 from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from chalicelib.validation import (
     BarSettingsUpdate,
@@ -56,7 +57,37 @@ from chalicelib.validation import (
 logs.configure(os.environ.get("LOG_LEVEL", "INFO"))
 log = logging.getLogger("drink_assistant.api")
 
-app = Chalice(app_name="drink-assistant")
+# Errors below the edge that are not Chalice view errors, mapped to the contract's
+# {"Code", "Message"} here, once, for every route: status, message, headers.
+EDGE_ERRORS: dict[type[Exception], tuple[int, str, dict[str, str]]] = {
+    DatabaseUnavailable: (503, "The database cannot be reached right now; try again shortly.", {"Retry-After": "2"}),
+    DatabaseBusy: (503, "The bar is very busy right now; try again in a moment.", {"Retry-After": "1"}),
+}
+
+
+def at_the_edge(view: Any) -> Any:
+    """Wrap a view so that the errors in EDGE_ERRORS become their JSON answer."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except tuple(EDGE_ERRORS) as exc:
+            status, message, headers = EDGE_ERRORS[type(exc)]
+            log.warning("request refused", extra={"code": type(exc).__name__, "reason": str(exc)})
+            return Response({"Code": type(exc).__name__, "Message": message}, status_code=status, headers=headers)
+
+    return guarded
+
+
+class App(Chalice):
+    """Chalice, with every route registered through `at_the_edge`."""
+
+    def _register_route(self, name: str, user_handler: Any, kwargs: Any, **unused: Any) -> None:
+        super()._register_route(name, at_the_edge(user_handler), kwargs, **unused)
+
+
+app = App(app_name="drink-assistant")
 app.log.propagate = True
 app.api.cors = CORSConfig(
     allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
@@ -121,7 +152,13 @@ def _unauthorized() -> Exception:
 
 
 def _guest_is_active(guest_id: str) -> bool:
-    return database().read(guests.guest_is_active, guest_id)
+    """Revocation check of a validly signed guest token. While the database is down the
+    token is let through: the view behind it needs the database too and answers 503."""
+    try:
+        return database().read(guests.guest_is_active, guest_id)
+    except (DatabaseUnavailable, DatabaseBusy) as exc:
+        log.warning("guest revocation check skipped", extra={"reason": str(exc)})
+        return True
 
 
 # Guest tokens open these and nothing else (never /admin); admins get "*". Methods are
