@@ -12,12 +12,16 @@ path: later issues add hosted login, storage reads/writes and realtime here.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
+from aiohttp.web_protocol import RequestHandler
 
 from local import hosted_login, realtime, storage
 
@@ -56,6 +60,73 @@ GATEWAY_RESPONSES = {
 }
 
 
+# Limits like API Gateway's (10 MB payload; 8 KB URL): a refusal is a 4xx {"Code", "Message"}
+# as every other refusal, never the HTTP server's plain text.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_REQUEST_LINE = 8192  # the request line: method, URL (with query string), version
+MAX_HEADER_FIELD = 8190  # one header line; distinct from MAX_REQUEST_LINE to tell them apart
+
+
+def refusal(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"Code": code, "Message": message}, status=status)
+
+
+def parse_refusal(exc: BaseException | None) -> tuple[int, str, str]:
+    """What to answer for a request the HTTP parser refused (before any handler ran)."""
+    if isinstance(exc, LineTooLong):
+        if len(exc.args) > 1 and exc.args[1] == MAX_REQUEST_LINE:
+            return 414, "URITooLongError", f"the request line is longer than {MAX_REQUEST_LINE} bytes"
+        return 431, "RequestHeaderFieldsTooLargeError", f"a header is longer than {MAX_HEADER_FIELD} bytes"
+    if isinstance(exc, BadHttpMessage) and "too many headers" in str(exc).lower():
+        return 431, "RequestHeaderFieldsTooLargeError", "too many headers"
+    return 400, "BadRequestError", "malformed HTTP request"
+
+
+class ContractRequestHandler(RequestHandler):
+    """aiohttp's connection handler, answering requests its parser refuses with JSON."""
+
+    __slots__ = ()
+
+    def handle_error(
+        self,
+        request: Any,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status != 400 or not isinstance(exc, BadHttpMessage) or request.writer.output_size > 0:
+            return super().handle_error(request, status, exc, message)
+        status, code, text = parse_refusal(exc)
+        log.info("request refused by the HTTP parser: %s %s", status, code)
+        response = refusal(status, code, text)
+        response.force_close()
+        return response
+
+
+class ContractServer(web.Server):
+    __slots__ = ()
+
+    def __call__(self) -> RequestHandler:
+        return ContractRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class GatewayRunner(web.AppRunner):
+    """An AppRunner whose connections answer HTTP-level refusals in the API's shape."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = ContractServer  # same layout (no new slots): only __call__ differs
+        return server
+
+
+@web.middleware
+async def contract_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        return refusal(413, "RequestEntityTooLargeError", f"the request body is larger than {MAX_BODY_BYTES} bytes")
+
+
 def gateway_response_body(status: int, headers: dict[str, str], payload: bytes) -> bytes:
     from_gateway = any(k.lower() == "x-amzn-errortype" for k in headers)
     if from_gateway and status in GATEWAY_RESPONSES and b'"Code"' not in payload:
@@ -72,10 +143,13 @@ async def proxy_api(request: web.Request) -> web.StreamResponse:
     if request.query_string:
         url += f"?{request.query_string}"
     headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-    body = await request.read()
+    body = await request.read()  # over MAX_BODY_BYTES: a 413 (contract_errors)
+    # Forward what the client sent: no Content-Type, User-Agent, ... made up by aiohttp's
+    # client (a bodiless POST would go out as application/octet-stream, which Chalice refuses).
+    skip = [h for h in ("Content-Type", "User-Agent", "Accept", "Accept-Encoding") if h not in request.headers]
     try:
         async with request.app[HTTP].request(
-            request.method, url, headers=headers, data=body or None, allow_redirects=False
+            request.method, url, headers=headers, data=body or None, allow_redirects=False, skip_auto_headers=skip
         ) as upstream:
             payload = await upstream.read()
             out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -109,7 +183,11 @@ def build_app(
     runtime: dict[str, Any] | None = None,
     auth: dict[str, Any] | None = None,
 ) -> web.Application:
-    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[contract_errors],
+        handler_args={"max_line_size": MAX_REQUEST_LINE, "max_field_size": MAX_HEADER_FIELD},
+    )
     app[API_UPSTREAM] = api_upstream.rstrip("/")
     app[FRONTEND_DIR] = frontend_dir or frontend_root()
     app[RUNTIME_CONFIG] = runtime or {"stage": "local", "apiUrl": "/api", "apiKey": ""}
@@ -147,7 +225,23 @@ def main() -> None:
         "client_id": args.auth_client_id,
         "state_dir": args.auth_state_dir,
     }
-    web.run_app(build_app(api_upstream=args.api_upstream, auth=auth), host=args.host, port=args.port, print=None)
+    asyncio.run(serve(build_app(api_upstream=args.api_upstream, auth=auth), args.host, args.port))
+
+
+async def serve(app: web.Application, host: str, port: int) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down cleanly (exit code 0)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = GatewayRunner(app, handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("serving on %s:%s", host, port)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 if __name__ == "__main__":
