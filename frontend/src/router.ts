@@ -9,6 +9,8 @@ export const routes: RouteRecordRaw[] = [
   { path: "/drinks/:id", name: "drink", component: DrinkView, props: true, meta: { title: "Drink" } },
   { path: "/orders", name: "orders", component: OrdersView, meta: { title: "My orders" } },
   { path: "/join", name: "join", component: JoinView, meta: { title: "Join the bar" } },
+  // The taste quiz is opened once or twice a night: a lazy chunk, out of the menu's bundle.
+  { path: "/taste", name: "taste", component: () => import("./views/TasteView.vue"), meta: { title: "Your taste" } },
   // The host's screens load on demand: guests' phones never download them.
   {
     path: "/admin",

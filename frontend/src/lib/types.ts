@@ -27,6 +27,10 @@ export interface Drink {
   abv: number | null;
   image_url: string | null;
   available: boolean;
+  /** Allergen keys derived from the ingredients (`egg`, `tree_nuts`, ...); see lib/taste.ts. */
+  allergens?: string[];
+  /** No ingredient contains alcohol. */
+  alcohol_free?: boolean;
 }
 
 export interface Ingredient {
@@ -67,4 +71,26 @@ export interface OrderItemRequest {
   drink_id: string;
   quantity: number;
   notes: string;
+}
+
+// ---------------------------------------------------------------- taste (issue 11)
+
+export type Strength = "light" | "medium" | "strong";
+
+/** GET|PUT /me/profile: every field optional on PUT. */
+export interface TasteProfile {
+  spirits: string[];
+  likes: string[];
+  dislikes: string[];
+  strength: Strength | null;
+  /** Allergen keys or ingredient names. */
+  avoid: string[];
+  alcohol_free: boolean;
+}
+
+/** One answer of GET /recommendations and GET /drinks/{id}/similar, best first. */
+export interface Recommendation {
+  drink: Drink;
+  score: number;
+  reasons: string[];
 }
