@@ -16,8 +16,10 @@ from chalice import AuthResponse, AuthRoute, Chalice, CORSConfig, Response
 from chalicelib import (
     auth,
     bar,
+    bartender,
     cache,
     catalog,
+    conversations,
     events,
     guest_tokens,
     guests,
@@ -26,6 +28,7 @@ from chalicelib import (
     menu,
     orders,
     photo_prompts,
+    profiles,
     realtime,
     stats,
 )
@@ -34,6 +37,8 @@ from chalicelib.db import DatabaseBusy, DatabaseUnavailable, database
 from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from chalicelib.validation import (
     BarSettingsUpdate,
+    BartenderMessage,
+    BartenderSettingsUpdate,
     DrinkCreate,
     DrinkQuery,
     DrinkUpdate,
@@ -41,13 +46,17 @@ from chalicelib.validation import (
     IngredientCreate,
     IngredientUpdate,
     InviteCodeRequest,
+    LimitQuery,
     OrderListQuery,
     OrderRequest,
     OrderStatusUpdate,
+    ProfileUpdate,
+    RatingRequest,
     RefreshRequest,
     Registration,
     SectionCreate,
     SectionUpdate,
+    json_body,
     parse,
     parse_idempotency_key,
     parse_uuid,
@@ -62,6 +71,8 @@ log = logging.getLogger("drink_assistant.api")
 EDGE_ERRORS: dict[type[Exception], tuple[int, str, dict[str, str]]] = {
     DatabaseUnavailable: (503, "The database cannot be reached right now; try again shortly.", {"Retry-After": "2"}),
     DatabaseBusy: (503, "The bar is very busy right now; try again in a moment.", {"Retry-After": "1"}),
+    bartender.BartenderOff: (409, "The bartender is off tonight; the menu and ordering still work.", {}),
+    bartender.TooManyMessages: (429, "That's a lot of messages: try again in a minute.", {"Retry-After": "30"}),
 }
 
 
@@ -165,7 +176,8 @@ def _guest_is_active(guest_id: str) -> bool:
 # spelled out: a plain "/orders" route becomes `.../*/orders`, and in a policy ARN that
 # `*` also matches "GET/admin", so it would open /admin/orders as well.
 GUEST_ROUTES = [
-    AuthRoute(path, list(AuthResponse.ALL_HTTP_METHODS)) for path in ("/me", "/orders", "/orders/*")
+    AuthRoute(path, list(AuthResponse.ALL_HTTP_METHODS))
+    for path in ("/me", "/me/*", "/orders", "/orders/*", "/recommendations", "/bartender", "/bartender/*")
 ]
 
 
@@ -202,6 +214,11 @@ def token_authorizer(auth_request: Any) -> Any:
     return AuthResponse(routes=routes, principal_id=principal.user_id, context=principal.context())
 
 
+def request_json() -> Any:
+    """The request's JSON body, or a 400 (never Chalice's json_body: deep nesting is a 500 there)."""
+    return json_body(app.current_request.raw_body)
+
+
 def caller() -> dict[str, str]:
     """The authorizer's context for this request: userId, username, role."""
     return app.current_request.context.get("authorizer") or {}
@@ -225,7 +242,7 @@ def list_sections() -> list[dict[str, Any]]:
 
 @app.route("/drinks", methods=["GET"], api_key_required=True)
 def list_drinks() -> list[dict[str, Any]]:
-    query = parse(DrinkQuery, query_dict(app.current_request.query_params, list_fields=("ingredient",)))
+    query = parse(DrinkQuery, query_dict(app.current_request.query_params, list_fields=("ingredient", "exclude")))
     return database().read(menu.list_drinks, query, settings().image_base_url)
 
 
@@ -235,6 +252,16 @@ def get_drink(drink_id: str) -> dict[str, Any]:
     if drink is None:
         raise NotFoundError("no such drink on the menu")
     return drink
+
+
+@app.route("/drinks/{drink_id}/similar", methods=["GET"], api_key_required=True)
+def similar_drinks(drink_id: str) -> list[dict[str, Any]]:
+    key = parse_uuid(drink_id, "drink")
+    query = parse(LimitQuery, query_dict(app.current_request.query_params))
+    picks = database().read(profiles.similar_drinks, key, query.limit, settings().image_base_url)
+    if picks is None:
+        raise NotFoundError("no such drink on the menu")
+    return picks
 
 
 @app.route("/ingredients", methods=["GET"], api_key_required=True)
@@ -259,8 +286,10 @@ def admin_get_bar() -> dict[str, Any]:
 @app.route("/admin/bar", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_bar() -> dict[str, Any]:
     require_admin()
-    changes = parse(BarSettingsUpdate, app.current_request.json_body)
-    return database().write(bar.update_settings, changes)
+    changes = parse(BarSettingsUpdate, request_json())
+    updated = database().write(bar.update_settings, changes)
+    cache.after_write("bar")  # GET /bar is cached: guests must see open/closed now
+    return updated
 
 
 # ---------------------------------------------------------------- guests
@@ -268,7 +297,7 @@ def admin_update_bar() -> dict[str, Any]:
 
 @app.route("/register", methods=["POST"], api_key_required=True)
 def register_guest() -> Response:
-    body = parse(Registration, app.current_request.json_body)
+    body = parse(Registration, request_json())
     key = guest_tokens.signing_key()  # first: a Secrets Manager outage must not use up an invite
     guest, refresh_token = database().write(guests.register, body.code, body.name)
     return Response(guest_tokens.session(key, guest, refresh_token), status_code=201)
@@ -276,9 +305,12 @@ def register_guest() -> Response:
 
 @app.route("/auth/refresh", methods=["POST"], api_key_required=True)
 def refresh_guest_session() -> dict[str, Any]:
-    body = parse(RefreshRequest, app.current_request.json_body)
+    body = parse(RefreshRequest, request_json())
     key = guest_tokens.signing_key()
-    rotated = database().write(guests.refresh, body.refresh_token)
+    outcome = database().write(guests.refresh_session, body.refresh_token)
+    if outcome.ended_guest_id:  # a reused token ended the session: cut its live updates too
+        events.publish("GuestRevoked", realtime.guest_revoked_event(outcome.ended_guest_id, "refresh_reuse"))
+    rotated = outcome.rotated
     if rotated is None:  # unknown, expired, revoked or reused (which revoked its family)
         raise UnauthorizedError("refresh token is not valid")
     return guest_tokens.session(key, *rotated)
@@ -295,6 +327,102 @@ def who_am_i() -> dict[str, Any]:
     return {**guest_tokens.public_guest(guest), "role": auth.GUEST}
 
 
+# ---------------------------------------------------------------- taste profiles and recommendations
+# A guest's own profile, thumbs and picks (chalicelib/profiles.py, chalicelib/recommend.py);
+# an admin trying the bar out gets their own, keyed by their user id.
+
+
+def taster() -> uuid.UUID:
+    """Whose profile this request reads or writes: the caller's own, never another's."""
+    who = caller()
+    if who.get("role") not in (auth.GUEST, auth.ADMIN):
+        raise ForbiddenError("guests only")
+    try:
+        return uuid.UUID(who.get("userId", ""))
+    except ValueError:
+        raise ForbiddenError("this account has no taste profile") from None
+
+
+@app.route("/me/profile", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
+def get_my_profile() -> dict[str, Any]:
+    return database().read(profiles.get_profile, taster())
+
+
+@app.route("/me/profile", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
+def update_my_profile() -> dict[str, Any]:
+    guest_id = taster()
+    changes = parse(ProfileUpdate, request_json())
+    return database().write(profiles.update_profile, guest_id, changes)
+
+
+@app.route("/me/ratings", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
+def list_my_ratings() -> list[dict[str, Any]]:
+    return database().read(profiles.list_ratings, taster())
+
+
+@app.route("/me/ratings/{drink_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
+def rate_drink(drink_id: str) -> dict[str, Any]:
+    guest_id = taster()
+    key = parse_uuid(drink_id, "drink")
+    body = parse(RatingRequest, request_json())
+    return database().write(profiles.rate_drink, guest_id, key, body.rating)
+
+
+@app.route("/recommendations", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
+def my_recommendations() -> list[dict[str, Any]]:
+    guest_id = taster()
+    query = parse(LimitQuery, query_dict(app.current_request.query_params))
+    return database().read(profiles.recommendations, guest_id, query.limit, settings().image_base_url)
+
+
+# ---------------------------------------------------------------- the bartender (chat)
+# A grounded chat agent for guests (chalicelib/bartender.py, chalicelib/conversations.py).
+# It never places an order: a proposal is confirmed with the normal POST /orders.
+
+
+@app.route("/bartender", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
+def bartender_status() -> dict[str, Any]:
+    taster()
+    state = database().read(conversations.get_settings)
+    return {"enabled": state["enabled"], "engine": "bedrock" if settings().bedrock_chat_model_id else "offline"}
+
+
+@app.route("/bartender/messages", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
+def bartender_message() -> dict[str, Any]:
+    guest_id = taster()
+    body = parse(BartenderMessage, request_json())
+    return conversations.handle_message(
+        database(),
+        guest_id,
+        body.message,
+        body.conversation_id,
+        image_base_url=settings().image_base_url,
+        engine_factory=bartender.engine_for,
+    )
+
+
+@app.route(
+    "/bartender/conversations/{conversation_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True
+)
+def bartender_conversation(conversation_id: str) -> dict[str, Any]:
+    guest_id = taster()
+    key = parse_uuid(conversation_id, "conversation")
+    return database().read(conversations.get_conversation, guest_id, key, settings().image_base_url)
+
+
+@app.route("/admin/bartender", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
+def admin_get_bartender() -> dict[str, Any]:
+    require_admin()
+    return database().read(conversations.get_settings)
+
+
+@app.route("/admin/bartender", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
+def admin_update_bartender() -> dict[str, Any]:
+    require_admin()
+    body = parse(BartenderSettingsUpdate, request_json())
+    return database().write(conversations.update_settings, body.enabled, body.nightly_token_budget)
+
+
 # ---------------------------------------------------------------- admin: invite codes
 
 
@@ -306,7 +434,7 @@ def _join_base_url() -> str:
 @app.route("/admin/registration-codes", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_invite_code() -> Response:
     who = require_admin()
-    body = parse(InviteCodeRequest, app.current_request.json_body)
+    body = parse(InviteCodeRequest, request_json())
     code = database().write(
         guests.create_code,
         expires_in_hours=body.expires_in_hours,
@@ -333,6 +461,20 @@ def admin_revoke_invite_code(code: str) -> dict[str, Any]:
     return revoked
 
 
+@app.route("/admin/guests/{guest_id}", methods=["DELETE"], authorizer=token_authorizer, api_key_required=True)
+def admin_revoke_guest(guest_id: str) -> dict[str, Any]:
+    """End a guest's session: their tokens stop working and their open live updates are
+    told to close (docs/realtime.md#revocation). Idempotent."""
+    require_admin()
+    revoked = database().write(guests.revoke_guest, parse_uuid(guest_id, "guest"))
+    if revoked is None:
+        raise NotFoundError("no such guest")
+    guest, revoked_now = revoked
+    if revoked_now:
+        events.publish("GuestRevoked", realtime.guest_revoked_event(guest["id"], "admin"))
+    return guest
+
+
 # ---------------------------------------------------------------- orders (guests)
 
 
@@ -350,7 +492,7 @@ def orderer() -> tuple[uuid.UUID, str]:
 @app.route("/orders", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def place_order() -> Response:
     guest_id, name = orderer()
-    body = parse(OrderRequest, app.current_request.json_body)
+    body = parse(OrderRequest, request_json())
     key = parse_idempotency_key(app.current_request.headers.get("idempotency-key"))
     placement = orders.place_order(database(), guest_id, name, body, key)
     if not placement.created:  # a retry: the same order again, nothing new happened
@@ -398,7 +540,7 @@ def admin_get_order(order_id: str) -> dict[str, Any]:
 @app.route("/admin/orders/{order_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_move_order(order_id: str) -> dict[str, Any]:
     who = require_admin()
-    body = parse(OrderStatusUpdate, app.current_request.json_body)
+    body = parse(OrderStatusUpdate, request_json())
     change = database().write(
         orders.transition,
         parse_uuid(order_id, "order"),
@@ -419,7 +561,8 @@ def admin_move_order(order_id: str) -> dict[str, Any]:
 
 def _menu_changed(event: str, data: dict[str, Any]) -> None:
     # Flush first: the event makes guests refetch the menu, which must not hit the old cache.
-    cache.flush_menu_cache()
+    # What a write makes stale is chalicelib/cache.py's table (WRITE_AFFECTS), by kind.
+    cache.after_write("drink" if event.startswith("Drink") else str(data["kind"]))
     events.publish(event, data)
 
 
@@ -432,7 +575,7 @@ def admin_list_drinks() -> list[dict[str, Any]]:
 @app.route("/admin/drinks", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_drink() -> Response:
     require_admin()
-    body = parse(DrinkCreate, app.current_request.json_body)
+    body = parse(DrinkCreate, request_json())
     drink = database().write(catalog.create_drink, body, settings().image_base_url)
     _menu_changed("DrinkCreated", catalog.drink_event(drink))
     return Response(drink, status_code=201)
@@ -451,7 +594,7 @@ def admin_get_drink(drink_id: str) -> dict[str, Any]:
 def admin_update_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(drink_id, "drink")
-    changes = parse(DrinkUpdate, app.current_request.json_body)
+    changes = parse(DrinkUpdate, request_json())
     drink = database().write(catalog.update_drink, key, changes, settings().image_base_url)
     _menu_changed("DrinkUpdated", catalog.drink_event(drink, sorted(changes.model_fields_set)))
     return drink
@@ -477,7 +620,7 @@ def admin_list_sections() -> list[dict[str, Any]]:
 @app.route("/admin/sections", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_section() -> Response:
     require_admin()
-    section = database().write(catalog.create_section, parse(SectionCreate, app.current_request.json_body))
+    section = database().write(catalog.create_section, parse(SectionCreate, request_json()))
     _menu_changed("MenuChanged", catalog.menu_changed_event("section", section, "created"))
     return Response(section, status_code=201)
 
@@ -486,7 +629,7 @@ def admin_create_section() -> Response:
 def admin_update_section(section_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(section_id, "section")
-    changes = parse(SectionUpdate, app.current_request.json_body)
+    changes = parse(SectionUpdate, request_json())
     section, changed = database().write(catalog.update_section, key, changes)
     if changed:  # the same values again change nothing and announce nothing
         _menu_changed("MenuChanged", catalog.menu_changed_event("section", section, "updated", changed))
@@ -511,7 +654,7 @@ def admin_list_ingredients() -> list[dict[str, Any]]:
 @app.route("/admin/ingredients", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_ingredient() -> Response:
     require_admin()
-    ingredient = database().write(catalog.create_ingredient, parse(IngredientCreate, app.current_request.json_body))
+    ingredient = database().write(catalog.create_ingredient, parse(IngredientCreate, request_json()))
     _menu_changed("MenuChanged", catalog.menu_changed_event("ingredient", ingredient, "created"))
     return Response(ingredient, status_code=201)
 
@@ -520,7 +663,7 @@ def admin_create_ingredient() -> Response:
 def admin_update_ingredient(ingredient_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(ingredient_id, "ingredient")
-    changes = parse(IngredientUpdate, app.current_request.json_body)
+    changes = parse(IngredientUpdate, request_json())
     ingredient, changed = database().write(catalog.update_ingredient, key, changes)
     if changed:  # stock decides which drinks are available
         _menu_changed("MenuChanged", catalog.menu_changed_event("ingredient", ingredient, "updated", changed))
@@ -535,7 +678,7 @@ def admin_update_ingredient(ingredient_id: str) -> dict[str, Any]:
 @app.route("/admin/images/upload-url", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_image_upload_url() -> dict[str, Any]:
     require_admin()
-    body = parse(ImageUploadRequest, app.current_request.json_body)
+    body = parse(ImageUploadRequest, request_json())
     return media.upload_url(body.filename, body.content_type)
 
 

@@ -28,6 +28,7 @@ from psycopg import errors as pg_errors
 
 from chalicelib.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.menu import DRINK_COLUMNS, drink_from_row
+from chalicelib.recommend import ALLERGENS, FLAVOURS
 from chalicelib.validation import (
     DrinkCreate,
     DrinkUpdate,
@@ -402,10 +403,18 @@ def archive_section(conn: Connection[Any], section_id: uuid.UUID) -> tuple[dict[
 
 
 # ---------------------------------------------------------------- ingredients
+# An ingredient's taste and contents live in ingredient_traits (same key; see
+# sql/migrations/0006_taste.sql). An ingredient without a traits row (created before
+# that migration) reads as all zeros and no flags, and makes its drinks not alcohol-free.
 
-INGREDIENT_COLUMNS = """i.id, i.name, i.category, i.in_stock, i.created_at, i.updated_at,
+TRAIT_FLAGS = ("contains_alcohol", "non_vegan", *ALLERGENS)
+
+INGREDIENT_COLUMNS = f"""i.id, i.name, i.category, i.in_stock, i.created_at, i.updated_at,
+    {", ".join(f"COALESCE(t.{f}, 0) AS {f}" for f in FLAVOURS)},
+    {", ".join(f"COALESCE(t.{f}, FALSE) AS {f}" for f in TRAIT_FLAGS)}, t.abv,
     (SELECT count(*) FROM drink_ingredients di JOIN drinks d ON d.id = di.drink_id
      WHERE di.ingredient_id = i.id AND d.archived_at IS NULL) AS active_drinks"""
+INGREDIENT_FROM = "ingredients i LEFT JOIN ingredient_traits t ON t.ingredient_id = i.id"
 
 
 def _ingredient_from_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -414,6 +423,11 @@ def _ingredient_from_row(row: dict[str, Any]) -> dict[str, Any]:
         "name": row["name"],
         "category": row["category"],
         "in_stock": row["in_stock"],
+        "flavour": {f: row[f] for f in FLAVOURS},
+        "allergens": [a for a in ALLERGENS if row[a]],
+        "vegan": not row["non_vegan"],
+        "contains_alcohol": row["contains_alcohol"],
+        "abv": float(row["abv"]) if row["abv"] is not None else None,
         "active_drinks": row["active_drinks"],
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
@@ -421,20 +435,50 @@ def _ingredient_from_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_ingredients(conn: Connection[Any]) -> list[dict[str, Any]]:
-    """The catalog with stock and how many active drinks use each ingredient."""
-    rows = conn.execute(f"SELECT {INGREDIENT_COLUMNS} FROM ingredients i ORDER BY i.name").fetchall()
+    """The catalog with stock, taste, contents and how many active drinks use each ingredient."""
+    rows = conn.execute(f"SELECT {INGREDIENT_COLUMNS} FROM {INGREDIENT_FROM} ORDER BY i.name").fetchall()
     return [_ingredient_from_row(row) for row in rows]
 
 
 def _require_ingredient(conn: Connection[Any], ingredient_id: uuid.UUID) -> dict[str, Any]:
-    row = conn.execute(f"SELECT {INGREDIENT_COLUMNS} FROM ingredients i WHERE i.id = %s", (ingredient_id,)).fetchone()
+    return _ingredient_from_row(_require_ingredient_row(conn, ingredient_id))
+
+
+def _require_ingredient_row(conn: Connection[Any], ingredient_id: uuid.UUID) -> dict[str, Any]:
+    row = conn.execute(
+        f"SELECT {INGREDIENT_COLUMNS} FROM {INGREDIENT_FROM} WHERE i.id = %s", (ingredient_id,)
+    ).fetchone()
     if row is None:
         raise NotFoundError("no such ingredient")
-    return _ingredient_from_row(row)
+    return dict(row)
 
 
 def _duplicate_ingredient(name: str) -> str:
     return f"an ingredient named {name!r} is already in the catalog"
+
+
+def _write_traits(conn: Connection[Any], ingredient_id: uuid.UUID, traits: dict[str, Any]) -> None:
+    """Upsert the given trait columns (names from FLAVOURS / TRAIT_FLAGS / abv only)."""
+    columns = ["ingredient_id", *traits]
+    values = {"ingredient_id": ingredient_id, **traits}
+    updates = [f"{c} = EXCLUDED.{c}" for c in traits] + ["updated_at = now()"]
+    conn.execute(
+        f"""INSERT INTO ingredient_traits ({", ".join(columns)})
+            VALUES ({", ".join(f"%({c})s" for c in columns)})
+            ON CONFLICT (ingredient_id) DO UPDATE SET {", ".join(updates)}""",
+        values,
+    )
+
+
+def _traits_of(body: IngredientCreate) -> dict[str, Any]:
+    allergens = set(body.allergens)
+    return {
+        **body.flavour.model_dump(),
+        "contains_alcohol": body.contains_alcohol,
+        "abv": body.abv,
+        "non_vegan": not body.vegan,
+        **{a: a in allergens for a in ALLERGENS},
+    }
 
 
 def create_ingredient(conn: Connection[Any], body: IngredientCreate) -> dict[str, Any]:
@@ -444,40 +488,78 @@ def create_ingredient(conn: Connection[Any], body: IngredientCreate) -> dict[str
                RETURNING id""",
             (body.name, body.name.lower(), body.category.value, body.in_stock),
         ).fetchone()
+    _write_traits(conn, row["id"], _traits_of(body))
     return _require_ingredient(conn, row["id"])
+
+
+def _trait_changes(current: dict[str, Any], fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The trait columns to write and the API fields whose value really changed."""
+    before = _ingredient_from_row({**current, "active_drinks": 0})
+    flavour = fields.get("flavour")
+    sent = {k: getattr(flavour, k) for k in flavour.model_fields_set} if flavour is not None else {}
+    after = {
+        "flavour": {**before["flavour"], **sent},
+        "allergens": list(fields.get("allergens", before["allergens"])),
+        "vegan": fields.get("vegan", before["vegan"]),
+        "contains_alcohol": fields.get("contains_alcohol", before["contains_alcohol"]),
+        "abv": fields["abv"] if "abv" in fields else before["abv"],
+    }
+    if "contains_alcohol" in fields and not after["contains_alcohol"] and "abv" not in fields:
+        after["abv"] = None  # no longer alcoholic: no strength either
+    if after["abv"] is not None and not after["contains_alcohol"]:
+        raise BadRequestError("abv is only for an ingredient that contains alcohol (contains_alcohol: true)")
+    changed = sorted(k for k in after if after[k] != before[k])
+    if not changed:
+        return {}, []
+    allergens = set(after["allergens"])
+    columns = {
+        **after["flavour"],
+        "contains_alcohol": after["contains_alcohol"],
+        "abv": after["abv"],
+        "non_vegan": not after["vegan"],
+        **{a: a in allergens for a in ALLERGENS},
+    }
+    return columns, changed
 
 
 def update_ingredient(
     conn: Connection[Any], ingredient_id: uuid.UUID, changes: IngredientUpdate
 ) -> tuple[dict[str, Any], list[str]]:
-    """Stock, name, category. Stock decides the availability of every drink that needs it.
+    """Stock, name, category, taste, contents. Stock decides the availability of every drink
+    that needs it; contents decide allergens and alcohol-free.
     (ingredient, the fields whose value really changed; empty: nothing was written)."""
-    current = conn.execute(
+    locked = conn.execute(
         "SELECT name, name_key, category, in_stock FROM ingredients WHERE id = %s FOR UPDATE", (ingredient_id,)
     ).fetchone()
-    if current is None:
+    if locked is None:
         raise NotFoundError("no such ingredient")
+    current = {**locked, **_require_ingredient_row(conn, ingredient_id)}
     fields = changes.changes()
+    plain = {k: v for k, v in fields.items() if k in ("name", "category", "in_stock")}
     stored = {"name": current["name"], "category": current["category"], "in_stock": current["in_stock"]}
-    changed = sorted(name for name, value in fields.items() if stored[name] != getattr(value, "value", value))
-    if not changed:
+    changed = sorted(name for name, value in plain.items() if stored[name] != getattr(value, "value", value))
+    traits, traits_changed = _trait_changes(current, fields)
+    if not changed and not traits_changed:
         return _require_ingredient(conn, ingredient_id), []
-    assignments = ["updated_at = now()"]
-    params: dict[str, Any] = {"id": ingredient_id}
-    if "in_stock" in fields:
-        assignments.append("in_stock = %(in_stock)s")
-        params["in_stock"] = fields["in_stock"]
-    if "category" in fields:
-        assignments.append("category = %(category)s")
-        params["category"] = fields["category"].value
-    if "name" in fields:
-        assignments += ["name = %(name)s", "name_key = %(name_key)s"]
-        params.update(name=fields["name"], name_key=fields["name"].lower())
-    with _unique(_duplicate_ingredient(fields.get("name", ""))):
-        conn.execute(f"UPDATE ingredients SET {', '.join(assignments)} WHERE id = %(id)s", params)
-    if "name" in fields and fields["name"] != current["name"]:
-        _rename_in_recipes(conn, ingredient_id, current["name_key"], fields["name"])
-    return _require_ingredient(conn, ingredient_id), changed
+    if changed:
+        assignments = ["updated_at = now()"]
+        params: dict[str, Any] = {"id": ingredient_id}
+        if "in_stock" in plain:
+            assignments.append("in_stock = %(in_stock)s")
+            params["in_stock"] = plain["in_stock"]
+        if "category" in plain:
+            assignments.append("category = %(category)s")
+            params["category"] = plain["category"].value
+        if "name" in plain:
+            assignments += ["name = %(name)s", "name_key = %(name_key)s"]
+            params.update(name=plain["name"], name_key=plain["name"].lower())
+        with _unique(_duplicate_ingredient(plain.get("name", ""))):
+            conn.execute(f"UPDATE ingredients SET {', '.join(assignments)} WHERE id = %(id)s", params)
+        if "name" in plain and plain["name"] != current["name"]:
+            _rename_in_recipes(conn, ingredient_id, current["name_key"], plain["name"])
+    if traits_changed:
+        _write_traits(conn, ingredient_id, traits)
+    return _require_ingredient(conn, ingredient_id), sorted(changed + traits_changed)
 
 
 def _rename_in_recipes(conn: Connection[Any], ingredient_id: uuid.UUID, old_key: str, new_name: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from psycopg import Connection
 
+from chalicelib.recommend import ALLERGENS, FLAVOURS, NON_VEGAN, IngredientTraits, MenuDrink
 from chalicelib.validation import DrinkQuery
 
 # A drink is available when none of its required ingredients is out of stock.
@@ -20,9 +21,22 @@ AVAILABLE_SQL = """NOT EXISTS (
     SELECT 1 FROM drink_ingredients di JOIN ingredients i ON i.id = di.ingredient_id
     WHERE di.drink_id = d.id AND NOT di.optional AND NOT i.in_stock)"""
 
+# Allergens and "alcohol-free" are derived from the ingredients' traits at query time
+# (optional ingredients count: they may be in the glass). An ingredient with no traits
+# row is unknown, so it makes its drink not alcohol-free.
+_ALLERGEN_PAIRS = ", ".join(f"('{key}', t.{key})" for key in ALLERGENS)
+ALLERGENS_SQL = f"""ARRAY(
+    SELECT DISTINCT a.allergen FROM drink_ingredients di
+    JOIN ingredient_traits t ON t.ingredient_id = di.ingredient_id
+    CROSS JOIN LATERAL (VALUES {_ALLERGEN_PAIRS}) AS a(allergen, present)
+    WHERE di.drink_id = d.id AND a.present ORDER BY a.allergen)"""
+ALCOHOL_FREE_SQL = """NOT EXISTS (
+    SELECT 1 FROM drink_ingredients di LEFT JOIN ingredient_traits t ON t.ingredient_id = di.ingredient_id
+    WHERE di.drink_id = d.id AND (t.ingredient_id IS NULL OR t.contains_alcohol))"""
+
 DRINK_COLUMNS = f"""d.id, d.section_id, d.name, d.description, d.ingredients_json,
     d.recipe_steps_json, d.glass, d.garnish, d.tags_json, d.abv, d.image_key,
-    {AVAILABLE_SQL} AS available"""
+    {AVAILABLE_SQL} AS available, {ALLERGENS_SQL} AS allergens, {ALCOHOL_FREE_SQL} AS alcohol_free"""
 
 
 def image_url(image_key: str | None, image_base_url: str) -> str | None:
@@ -45,6 +59,8 @@ def drink_from_row(row: dict[str, Any], image_base_url: str) -> dict[str, Any]:
         "abv": float(row["abv"]) if row["abv"] is not None else None,
         "image_url": image_url(row["image_key"], image_base_url),
         "available": row["available"],
+        "allergens": list(row["allergens"]),
+        "alcohol_free": row["alcohol_free"],
     }
 
 
@@ -86,6 +102,10 @@ def list_drinks(conn: Connection[Any], query: DrinkQuery, image_base_url: str) -
         params["q"] = f"%{_escape_like(query.q)}%"
     if query.available is not None:
         where.append(AVAILABLE_SQL if query.available else f"NOT {AVAILABLE_SQL}")
+    if query.exclude:
+        where.append(exclusion_sql(query.exclude, params))
+    if query.alcohol_free is not None:
+        where.append(ALCOHOL_FREE_SQL if query.alcohol_free else f"NOT {ALCOHOL_FREE_SQL}")
     rows = conn.execute(
         f"""SELECT {DRINK_COLUMNS} FROM drinks d JOIN sections s ON s.id = d.section_id
             WHERE {" AND ".join(where)}
@@ -107,3 +127,74 @@ def get_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -
 def list_ingredients(conn: Connection[Any]) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT id, name, category, in_stock FROM ingredients ORDER BY name").fetchall()
     return [{**row, "id": str(row["id"])} for row in rows]
+
+
+# ---------------------------------------------------------------- exclusions and taste
+
+
+def exclusion_sql(exclude: list[str], params: dict[str, Any]) -> str:
+    """No drink containing any of `exclude` (ingredient names, allergen keys, "non_vegan"),
+    optional ingredients included. Flags become column names from a fixed list, never text
+    from the request."""
+    keys = sorted({value.strip().lower() for value in exclude})
+    flags = [key for key in keys if key in ALLERGENS or key == NON_VEGAN]
+    names = [key for key in keys if key not in flags]
+    tests = []
+    if names:
+        params["exclude_names"] = names
+        tests.append("i.name_key = ANY(%(exclude_names)s)")
+    tests += [f"t.{flag}" for flag in flags]
+    return f"""NOT EXISTS (
+        SELECT 1 FROM drink_ingredients di JOIN ingredients i ON i.id = di.ingredient_id
+        LEFT JOIN ingredient_traits t ON t.ingredient_id = i.id
+        WHERE di.drink_id = d.id AND ({" OR ".join(tests)}))"""
+
+
+_TRAIT_ARRAYS = ",\n        ".join(
+    f"array_agg(COALESCE(t.{column}, {default}) ORDER BY di.position) AS t_{column}"
+    for column, default in (
+        *((flavour, "0") for flavour in FLAVOURS),
+        *((flag, "FALSE") for flag in ALLERGENS),
+        ("non_vegan", "FALSE"),
+        ("contains_alcohol", "TRUE"),
+    )
+)
+
+TASTE_MENU_SQL = f"""SELECT {DRINK_COLUMNS}, x.*
+    FROM drinks d JOIN sections s ON s.id = d.section_id
+    LEFT JOIN LATERAL (
+        SELECT array_agg(i.name ORDER BY di.position) AS t_name,
+        array_agg(i.category ORDER BY di.position) AS t_category,
+        array_agg(di.optional ORDER BY di.position) AS t_optional,
+        array_agg(t.ingredient_id IS NOT NULL ORDER BY di.position) AS t_known,
+        {_TRAIT_ARRAYS}
+        FROM drink_ingredients di JOIN ingredients i ON i.id = di.ingredient_id
+        LEFT JOIN ingredient_traits t ON t.ingredient_id = i.id
+        WHERE di.drink_id = d.id) x ON TRUE
+    WHERE d.archived_at IS NULL AND s.archived_at IS NULL
+    ORDER BY s.position, s.name, d.position, d.name"""
+
+
+def _traits_from_row(row: dict[str, Any]) -> tuple[IngredientTraits, ...]:
+    out = []
+    for index, name in enumerate(row["t_name"] or ()):
+        out.append(
+            IngredientTraits(
+                name=name,
+                optional=row["t_optional"][index],
+                category=row["t_category"][index],
+                flavour={f: row[f"t_{f}"][index] for f in FLAVOURS if row[f"t_{f}"][index]},
+                contains_alcohol=row["t_contains_alcohol"][index],
+                allergens=frozenset(a for a in ALLERGENS if row[f"t_{a}"][index]),
+                vegan=not row["t_non_vegan"][index],
+                known=row["t_known"][index],
+            )
+        )
+    return tuple(out)
+
+
+def taste_menu(conn: Connection[Any], image_base_url: str) -> list[MenuDrink]:
+    """The whole public menu with each drink's ingredient traits: what the recommender
+    reads. One round trip."""
+    rows = conn.execute(TASTE_MENU_SQL).fetchall()
+    return [MenuDrink(drink_from_row(row, image_base_url), _traits_from_row(row)) for row in rows]

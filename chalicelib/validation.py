@@ -6,6 +6,7 @@ Views call `parse(Model, data)` once; domain functions receive validated values.
 from __future__ import annotations
 
 import enum
+import json
 import re
 import uuid
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -29,6 +30,9 @@ class DrinkQuery(BaseModel):
     ingredient: list[ShortText] = Field(default_factory=list, max_length=10)
     q: SearchText | None = None
     available: bool | None = None
+    # Ingredient names or allergen / dietary keys; a drink containing any of them is left out.
+    exclude: list[ShortText] = Field(default_factory=list, max_length=20)
+    alcohol_free: bool | None = None
 
 
 def _describe(error: ValidationError) -> str:
@@ -39,15 +43,53 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+# Request data deeper than this, or with a NUL character or a lone surrogate (JSON "\ud800")
+# anywhere (PostgreSQL text cannot hold either), is refused before any model sees it.
+MAX_DEPTH = 32
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def json_body(raw: bytes | str | None) -> Any:
+    """A request body as JSON (None when empty), or a 400: every view reads its body
+    through this, so no input makes the parser fail with a 500 (RecursionError on deep
+    nesting, invalid UTF-8, integers longer than Python converts)."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise BadRequestError(f"the JSON body is nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, too many digits
+        raise BadRequestError("the body is not valid JSON") from None
+
+
+def _check_shape(data: Any) -> None:
+    """Depth and unstorable characters, iteratively: hostile data cannot exhaust the stack."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if _NOT_STORABLE.search(value):
+                raise BadRequestError("text must not contain NUL characters or lone surrogates")
+        elif isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise BadRequestError(f"the JSON body is nested more than {MAX_DEPTH} levels deep")
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+
+
 def parse(model: type[M], data: Any) -> M:
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise BadRequestError("expected a JSON object")
+    _check_shape(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise BadRequestError(_describe(exc)) from None
+    except RecursionError:
+        raise BadRequestError(f"the JSON body is nested more than {MAX_DEPTH} levels deep") from None
 
 
 def query_dict(query_params: Any, list_fields: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -344,22 +386,70 @@ class SectionUpdate(_Partial):
     archived: Flag | None = None
 
 
+Intensity = Annotated[int, Field(strict=True, ge=0, le=3)]
+IngredientAbv = Annotated[float, Field(strict=True, gt=0, le=100, allow_inf_nan=False)]
+AllergenKey = Literal["celery", "dairy", "egg", "fish", "gluten", "peanuts", "soy", "sulphites", "tree_nuts"]
+
+
+class Flavour(BaseModel):
+    """An ingredient's flavour, 0 (none) to 3 (dominant) per attribute. In an update only
+    the attributes sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sweet: Intensity = 0
+    sour: Intensity = 0
+    bitter: Intensity = 0
+    fruity: Intensity = 0
+    herbal: Intensity = 0
+    spicy: Intensity = 0
+    smoky: Intensity = 0
+    creamy: Intensity = 0
+    fizzy: Intensity = 0
+
+
+def _distinct_allergens(values: list[AllergenKey] | None) -> list[AllergenKey] | None:
+    return sorted(set(values)) if values is not None else None
+
+
 class IngredientCreate(BaseModel):
-    """Body of POST /admin/ingredients."""
+    """Body of POST /admin/ingredients: the ingredient, its taste and what it contains."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: IngredientName
     category: IngredientCategory = IngredientCategory.OTHER
     in_stock: Flag = True
+    flavour: Flavour = Field(default_factory=Flavour)
+    allergens: Annotated[list[AllergenKey], AfterValidator(_distinct_allergens)] = Field(
+        default_factory=list, max_length=9
+    )
+    vegan: Flag = True
+    contains_alcohol: Flag = False
+    abv: IngredientAbv | None = None  # the strength, when it contains alcohol
+
+    @model_validator(mode="after")
+    def _abv_needs_alcohol(self) -> IngredientCreate:
+        if self.abv is not None and not self.contains_alcohol:
+            raise ValueError("abv is only for an ingredient that contains alcohol (contains_alcohol: true)")
+        return self
 
 
 class IngredientUpdate(_Partial):
-    """Body of PUT /admin/ingredients/{id}: stock, name, category."""
+    """Body of PUT /admin/ingredients/{id}: stock, name, category, taste and contents."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"abv"})
 
     name: IngredientName | None = None
     category: IngredientCategory | None = None
     in_stock: Flag | None = None
+    flavour: Flavour | None = None
+    allergens: Annotated[list[AllergenKey] | None, AfterValidator(_distinct_allergens)] = Field(
+        default=None, max_length=9
+    )
+    vegan: Flag | None = None
+    contains_alcohol: Flag | None = None
+    abv: IngredientAbv | None = None
 
 
 # ---------------------------------------------------------------- admin: images
@@ -380,3 +470,81 @@ class ImageUploadRequest(BaseModel):
 
         safe_filename(self.filename, self.content_type)  # ValueError -> 400
         return self
+
+
+# ---------------------------------------------------------------- taste profiles and recommendations
+
+SpiritKey = Literal["gin", "vodka", "rum", "tequila", "mezcal", "whiskey", "brandy", "pisco", "cachaca"]
+TasteWord = Literal[
+    "sweet", "sour", "bitter", "fruity", "herbal", "floral", "spicy", "smoky", "creamy", "fizzy",
+    "savory", "coffee", "minty", "refreshing",
+]
+AvoidText = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60, pattern=_NO_CONTROL)
+]
+
+
+def _distinct(values: list[Any] | None) -> list[Any] | None:
+    return list(dict.fromkeys(values)) if values is not None else None
+
+
+class ProfileUpdate(BaseModel):
+    """Body of PUT /me/profile: every field optional, the ones sent replace the stored ones.
+    `avoid` holds allergen keys, "non_vegan" or ingredient names (checked against the
+    catalog by the domain); `strength: null` clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spirits: Annotated[list[SpiritKey], AfterValidator(_distinct)] | None = Field(default=None, max_length=9)
+    likes: Annotated[list[TasteWord], AfterValidator(_distinct)] | None = Field(default=None, max_length=14)
+    dislikes: Annotated[list[TasteWord], AfterValidator(_distinct)] | None = Field(default=None, max_length=14)
+    strength: Literal["light", "medium", "strong"] | None = None
+    avoid: Annotated[list[AvoidText], AfterValidator(_distinct)] | None = Field(default=None, max_length=30)
+    alcohol_free: Flag | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ProfileUpdate:
+        for name in sorted(self.model_fields_set - {"strength"}):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        both = set(self.likes or ()) & set(self.dislikes or ())
+        if both:
+            raise ValueError(f"liked and disliked at once: {', '.join(sorted(both))}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class RatingRequest(BaseModel):
+    """Body of PUT /me/ratings/{drink_id}: 1 (thumbs up), -1 (thumbs down), 0 (clear)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rating: Annotated[int, Field(strict=True, ge=-1, le=1)]  # strict: true and "1" are not ratings
+
+
+class LimitQuery(BaseModel):
+    """?limit= of GET /recommendations and GET /drinks/{id}/similar."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: Annotated[int, Field(ge=1, le=20)] = 5
+
+
+class BartenderMessage(BaseModel):
+    """Body of POST /bartender/messages: what the guest says, and the conversation it continues."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    conversation_id: uuid.UUID | None = None
+
+
+class BartenderSettingsUpdate(BaseModel):
+    """Body of PUT /admin/bartender: the host's switch and the nightly model token budget."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: Annotated[bool, Field(strict=True)] | None = None
+    nightly_token_budget: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] | None = None

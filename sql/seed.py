@@ -31,11 +31,44 @@ def batches(rows: Sequence[Any], size: int = BATCH_ROWS) -> Iterator[Sequence[An
         yield rows[start : start + size]
 
 
+FLAVOURS = ("sweet", "sour", "bitter", "fruity", "herbal", "spicy", "smoky", "creamy", "fizzy")
+ALLERGENS = ("celery", "dairy", "egg", "fish", "gluten", "peanuts", "soy", "sulphites", "tree_nuts")
+TRAIT_COLUMNS = ("ingredient_id", *FLAVOURS, "contains_alcohol", "abv", "non_vegan", *ALLERGENS)
+
+
+def traits_row(ingredient_id: uuid.UUID, item: dict[str, Any]) -> tuple[Any, ...]:
+    """An ingredient's taste and contents (flavour 0-3, alcohol and its strength, vegan,
+    allergen keys) as an ingredient_traits row, checked."""
+    flavour = item.get("flavour", {})
+    allergens = set(item.get("allergens", []))
+    if set(flavour) - set(FLAVOURS) or any(not 0 <= v <= 3 for v in flavour.values()):
+        raise ValueError(f"ingredient {item['name']!r}: flavour must map {FLAVOURS} to 0-3")
+    if allergens - set(ALLERGENS):
+        raise ValueError(f"ingredient {item['name']!r}: unknown allergens {sorted(allergens - set(ALLERGENS))}")
+    alcoholic = bool(item.get("contains_alcohol", False))
+    if item.get("abv") is not None and not alcoholic:
+        raise ValueError(f"ingredient {item['name']!r}: abv without contains_alcohol")
+    return (
+        ingredient_id,
+        *(int(flavour.get(f, 0)) for f in FLAVOURS),
+        alcoholic,
+        item.get("abv"),
+        not item.get("vegan", True),
+        *(a in allergens for a in ALLERGENS),
+    )
+
+
 def build_rows(menu: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
     """The seed file as table rows, checked for internal consistency."""
     sections = {s["name"]: s for s in menu["sections"]}
     catalog = {i["name"].lower(): i for i in menu["ingredients"]}
-    rows: dict[str, list[tuple[Any, ...]]] = {"sections": [], "ingredients": [], "drinks": [], "drink_ingredients": []}
+    rows: dict[str, list[tuple[Any, ...]]] = {
+        "sections": [],
+        "ingredients": [],
+        "ingredient_traits": [],
+        "drinks": [],
+        "drink_ingredients": [],
+    }
     for s in menu["sections"]:
         rows["sections"].append(
             (
@@ -56,6 +89,7 @@ def build_rows(menu: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
                 i.get("in_stock", True),
             )
         )
+        rows["ingredient_traits"].append(traits_row(seed_id("ingredient", i["name"]), i))
     for position, d in enumerate(menu["drinks"]):
         if d["section"] not in sections:
             raise ValueError(f"drink {d['name']!r}: unknown section {d['section']!r}")
@@ -90,6 +124,8 @@ INSERTS = {
                    VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
     "ingredients": """INSERT INTO ingredients (id, name, name_key, category, in_stock)
                       VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+    "ingredient_traits": f"""INSERT INTO ingredient_traits ({", ".join(TRAIT_COLUMNS)})
+                            VALUES ({", ".join(["%s"] * len(TRAIT_COLUMNS))}) ON CONFLICT DO NOTHING""",
     "drinks": """INSERT INTO drinks (id, section_id, name, name_key, description, ingredients_json, recipe_steps_json,
                  glass, garnish, tags_json, abv, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                  ON CONFLICT DO NOTHING""",

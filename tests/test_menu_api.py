@@ -48,6 +48,8 @@ def test_drinks_have_the_contract_shape(client: Any) -> None:
         "abv",
         "image_url",
         "available",
+        "allergens",
+        "alcohol_free",
     }
     tequila = next(i for i in margarita["ingredients"] if i["name"] == "Tequila")
     assert set(tequila) == {"name", "amount", "unit", "optional"}

@@ -24,6 +24,7 @@ def test_only_the_public_routes_are_open() -> None:
         ("/sections", "GET"),
         ("/drinks", "GET"),
         ("/drinks/{drink_id}", "GET"),
+        ("/drinks/{drink_id}/similar", "GET"),
         ("/ingredients", "GET"),
         ("/bar", "GET"),
         ("/register", "POST"),

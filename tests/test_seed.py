@@ -56,7 +56,7 @@ def test_reseeding_changes_nothing(db: Any, admin_conn: Any) -> None:
     before = _counts(admin_conn)
     drink = admin_conn.execute("SELECT id, updated_at FROM drinks WHERE name = 'Negroni'").fetchone()
     inserted = seed(db.write)
-    assert inserted == {"sections": 0, "ingredients": 0, "drinks": 0, "drink_ingredients": 0}
+    assert inserted == {"sections": 0, "ingredients": 0, "ingredient_traits": 0, "drinks": 0, "drink_ingredients": 0}
     assert _counts(admin_conn) == before
     again = admin_conn.execute("SELECT id, updated_at FROM drinks WHERE name = 'Negroni'").fetchone()
     assert again == drink
