@@ -3,13 +3,16 @@ import {
   ALLERGENS,
   allergenLabel,
   allergenLabels,
+  avoidLabel,
   avoidQuery,
   breaksAvoid,
   emptyProfile,
   FLAVOURS,
   isBlank,
+  isFlag,
   normalizeProfile,
   QuizSkips,
+  ratingMap,
   RatingMemory,
   SPIRITS,
   toggled,
@@ -66,10 +69,22 @@ describe("the contract's words", () => {
   it("labels allergens for people, known ones in a fixed order, unknown ones as words", () => {
     expect(allergenLabel("tree_nuts")).toBe("Tree nuts");
     expect(allergenLabel("egg")).toBe("Egg");
-    expect(allergenLabel("non_vegan")).toBe("Non vegan");
+    expect(allergenLabel("some_new_flag")).toBe("Some new flag");
     expect(allergenLabel("Campari")).toBe("Campari");
     expect(allergenLabels(["sulphites", "zzz_new", "egg", "egg"])).toEqual(["Egg", "Sulphites", "Zzz new"]);
     expect(allergenLabels(undefined)).toEqual([]);
+  });
+
+  it("tells flags from ingredient names and shows names in the catalog's spelling", () => {
+    expect(isFlag("tree_nuts")).toBe(true);
+    expect(isFlag("non_vegan")).toBe(true);
+    expect(isFlag("campari")).toBe(false);
+    const catalog = ["Campari", "Lemon Juice", "Crème de Violette"];
+    expect(avoidLabel("lemon juice", catalog)).toBe("Lemon Juice");
+    expect(avoidLabel("creme de violette", catalog)).toBe("Crème de Violette");
+    expect(avoidLabel("non_vegan", catalog)).toBe("Animal products");
+    expect(avoidLabel("egg", catalog)).toBe("Egg");
+    expect(avoidLabel("absinthe", catalog)).toBe("Absinthe");
   });
 });
 
@@ -121,6 +136,8 @@ describe("the avoid filter", () => {
     expect(breaksAvoid(virgin, ["egg", "campari"], true)).toBe(false);
     // A drink JSON without the flags yet (an older API) is not hidden by allergen; the API's answer decides.
     expect(breaksAvoid(drink("Old", ["Gin"]), ["egg"], true)).toBe(false);
+    // non_vegan is not in the drink JSON: never mistaken for an ingredient called so; the API decides.
+    expect(breaksAvoid(drink("Non Vegan", ["Non Vegan"]), ["non_vegan"], false)).toBe(false);
   });
 });
 
@@ -140,6 +157,22 @@ describe("ratings and quiz skips on the phone", () => {
     store.setItem("da.ratings.g4", "not json");
     expect(memory.all("g4")).toEqual({});
     expect(new RatingMemory(null).get("g1", "d1")).toBeNull();
+    memory.set("g1", "d1", 0); // taken back
+    expect(memory.get("g1", "d1")).toBeNull();
+    expect(memory.get("g1", "d2")).toBe(-1);
+  });
+
+  it("reads GET /me/ratings into a map, dropping junk rows", () => {
+    expect(
+      ratingMap([
+        { drink_id: "d1", rating: 1 },
+        { drink_id: "d2", rating: -1 },
+        { drink_id: "d3", rating: 0 },
+        { drink_id: 4, rating: 1 },
+        null,
+      ]),
+    ).toEqual({ d1: 1, d2: -1 });
+    expect(ratingMap({ not: "a list" })).toEqual({});
   });
 
   it("skips the quiz invitation per guest", () => {

@@ -29,6 +29,9 @@ export const ALLERGENS: Choice[] = [
   { key: "celery", label: "Celery" },
 ];
 
+/** Dietary flags the API also excludes by (they are not allergens: no badge). */
+export const DIETARY: Choice[] = [{ key: "non_vegan", label: "Animal products" }];
+
 export const SPIRITS: Choice[] = [
   { key: "gin", label: "Gin" },
   { key: "vodka", label: "Vodka" },
@@ -66,17 +69,32 @@ export const STRENGTHS: Choice<Strength>[] = [
 ];
 
 const ALLERGEN_KEYS = new Set(ALLERGENS.map((a) => a.key));
+const FLAG_KEYS = new Set([...ALLERGEN_KEYS, ...DIETARY.map((d) => d.key)]);
 
 export function isAllergen(value: string): boolean {
   return ALLERGEN_KEYS.has(value);
 }
 
+/** An allergen or dietary key, as opposed to an ingredient avoided by name. */
+export function isFlag(value: string): boolean {
+  return FLAG_KEYS.has(value);
+}
+
 /** "tree_nuts" -> "Tree nuts"; an unknown key still reads as words. */
 export function allergenLabel(key: string): string {
-  const known = ALLERGENS.find((a) => a.key === key);
+  const known = ALLERGENS.find((a) => a.key === key) ?? DIETARY.find((d) => d.key === key);
   if (known) return known.label;
   const words = key.replace(/_/g, " ").trim();
   return words ? words[0].toUpperCase() + words.slice(1) : key;
+}
+
+/**
+ * How an avoided item reads: a flag's label, or the catalog's spelling of an ingredient
+ * (the API answers ingredient names folded: "lemon juice" -> "Lemon Juice").
+ */
+export function avoidLabel(item: string, catalog: readonly string[]): string {
+  if (isFlag(item)) return allergenLabel(item);
+  return catalog.find((name) => fold(name) === fold(item)) ?? allergenLabel(item);
 }
 
 /** The drink's allergens in the order of ALLERGENS (unknown keys last), as labels. */
@@ -152,16 +170,19 @@ export function breaksAvoid(drink: Drink, avoid: readonly string[], alcoholFree:
   if (alcoholFree && drink.alcohol_free === false) return true;
   const allergens = new Set(drink.allergens ?? []);
   const names = new Set(drink.ingredients.map((i) => fold(i.name)));
-  return avoid.some((item) => (isAllergen(item) ? allergens.has(item) : names.has(fold(item))));
+  // Dietary flags (non_vegan) are not in the drink JSON: only the API's answer applies them.
+  return avoid.some((item) => (isFlag(item) ? allergens.has(item) : names.has(fold(item))));
 }
 
 // ---------------------------------------------------------------- thumbs up / down
 
 export type Rating = 1 | -1;
+/** 0 clears a rating (PUT /me/ratings/{id} {"rating": 0}). */
+export type RatingChange = Rating | 0;
 
 /**
- * What this guest said about each drink, kept on the phone (the API takes ratings but
- * answers none back): the drink page shows which thumb is down.
+ * What this guest said about each drink, kept on the phone too, so the drink page shows
+ * the pressed thumb at once; GET /me/ratings (once per visit) is the truth.
  */
 export class RatingMemory {
   constructor(private readonly store: KeyValueStore | null) {}
@@ -186,8 +207,18 @@ export class RatingMemory {
     return this.all(guestId)[drinkId] ?? null;
   }
 
-  set(guestId: string, drinkId: string, rating: Rating): void {
-    const all = { ...this.all(guestId), [drinkId]: rating };
+  replace(guestId: string, all: Record<string, Rating>): void {
+    try {
+      this.store?.setItem(this.key(guestId), JSON.stringify(all));
+    } catch {
+      // storage full or disabled
+    }
+  }
+
+  set(guestId: string, drinkId: string, rating: RatingChange): void {
+    const all: Record<string, Rating> = { ...this.all(guestId) };
+    if (rating === 0) delete all[drinkId];
+    else all[drinkId] = rating;
     try {
       this.store?.setItem(this.key(guestId), JSON.stringify(all));
     } catch {
@@ -240,6 +271,8 @@ export const taste = reactive({
   recommendationsState: "idle" as LoadState,
   /** Bumped on every change that can move the recommendations (profile, a rating). */
   version: 0,
+  /** GET /me/ratings as {drink_id: 1 | -1}; null until it answered. */
+  ratings: null as Record<string, Rating> | null,
 });
 
 function currentGuest(): string {
@@ -248,7 +281,8 @@ function currentGuest(): string {
 
 function forGuest(guestId: string): void {
   if (taste.guestId === guestId) return;
-  Object.assign(taste, { guestId, profile: null, recommendations: [], recommendationsState: "idle" });
+  Object.assign(taste, { guestId, profile: null, recommendations: [], recommendationsState: "idle", ratings: null });
+  ratingsLoad = null;
 }
 
 export async function loadProfile(): Promise<TasteProfile | null> {
@@ -290,7 +324,37 @@ export async function loadRecommendations(limit = 6): Promise<void> {
   }
 }
 
-export async function rate(drinkId: string, rating: Rating): Promise<void> {
+/** The API's answer to a list of ratings, as a map; junk rows are dropped. */
+export function ratingMap(rows: unknown): Record<string, Rating> {
+  const out: Record<string, Rating> = {};
+  for (const row of Array.isArray(rows) ? rows : []) {
+    const r = row as { drink_id?: unknown; rating?: unknown };
+    if (typeof r?.drink_id === "string" && (r.rating === 1 || r.rating === -1)) out[r.drink_id] = r.rating;
+  }
+  return out;
+}
+
+let ratingsLoad: Promise<void> | null = null;
+
+/** This guest's thumbs (GET /me/ratings), once per visit. */
+export function loadRatings(): Promise<void> {
+  const guestId = currentGuest();
+  forGuest(guestId);
+  if (!guestId) return Promise.resolve();
+  ratingsLoad ??= api
+    .request<unknown>("/me/ratings", { auth: "guest" })
+    .then((rows) => {
+      if (currentGuest() !== guestId) return;
+      taste.ratings = ratingMap(rows);
+      ratings.replace(guestId, taste.ratings);
+    })
+    .catch(() => {
+      ratingsLoad = null; // the phone's memory stands in; the next page asks again
+    });
+  return ratingsLoad;
+}
+
+export async function rate(drinkId: string, rating: RatingChange): Promise<void> {
   const guestId = currentGuest();
   if (!guestId) return;
   await api.request<unknown>(`/me/ratings/${encodeURIComponent(drinkId)}`, {
@@ -299,6 +363,12 @@ export async function rate(drinkId: string, rating: Rating): Promise<void> {
     body: { rating },
   });
   ratings.set(guestId, drinkId, rating);
+  if (taste.ratings && currentGuest() === guestId) {
+    const next = { ...taste.ratings };
+    if (rating === 0) delete next[drinkId];
+    else next[drinkId] = rating;
+    taste.ratings = next;
+  }
   taste.version++;
 }
 

@@ -93,4 +93,6 @@ export interface Recommendation {
   drink: Drink;
   score: number;
   reasons: string[];
+  /** Nothing matches the guest's taste: these are the closest that keep every hard rule (the first reason says so). */
+  fallback?: boolean;
 }
