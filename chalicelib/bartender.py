@@ -18,7 +18,6 @@ or act for another guest (the identity is the token's).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -26,14 +25,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chalicelib.bartender_tools import TOOLS, Context, card, fold, run_tool
+from chalicelib.bartender_tools import TOOLS, Context, fold, run_tool
 from chalicelib.recommend import (
     ALLERGENS,
     SPIRITS,
     TASTE_WORDS,
     MenuDrink,
     TasteProfile,
-    facts,
     recommend,
     spirit_of,
 )
@@ -584,20 +582,6 @@ def reply_json(conversation_id: str, turn: Turn) -> dict[str, Any]:
     if turn.proposal:
         body["proposal"] = {"items": turn.proposal}
     return body
-
-
-def tool_cards(ctx: Context) -> list[dict[str, Any]]:
-    """What the tools returned this turn (for logs and the eval)."""
-    return [card(item) for item in ctx.seen.values()]
-
-
-def allowed_for(ctx: Context, drink_id: str) -> bool:
-    item = ctx.drink(drink_id)
-    return item is not None and ctx.why_not(item) is None and bool(facts(item))
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def engine_for(tokens_left: int, catalog_names: Iterable[str]) -> Engine:

@@ -15,6 +15,7 @@ never returned as a suggestion.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from chalicelib.recommend import (
     SPIRITS,
     STRENGTHS,
     TASTE_WORDS,
+    DrinkFacts,
     History,
     MenuDrink,
     TasteProfile,
@@ -39,6 +41,7 @@ MAX_RESULTS = 5
 MAX_QUANTITY = 5
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lower case without accents: "Piña Colada" and "pina colada" match."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
@@ -58,6 +61,8 @@ class Context:
     profile_changes: dict[str, Any] = field(default_factory=dict)
     proposal: list[dict[str, Any]] | None = None
     wish: TasteProfile | None = None  # what this message asked for (recommend's `extra`)
+    _facts: dict[str, DrinkFacts] = field(default_factory=dict, repr=False)
+    _index: tuple[dict[str, MenuDrink], dict[str, MenuDrink]] | None = field(default=None, repr=False)
 
     @property
     def effective_profile(self) -> TasteProfile:
@@ -70,15 +75,22 @@ class Context:
 
     def drink(self, ref: str) -> MenuDrink | None:
         """A menu drink by id or by name (accents and case ignored)."""
-        key = fold(ref.strip())
-        for item in self.menu:
-            if item.id == ref.strip() or fold(item.name) == key:
-                return item
-        return None
+        if self._index is None or len(self._index[0]) != len(self.menu):
+            self._index = ({item.id: item for item in self.menu}, {fold(item.name): item for item in self.menu})
+        by_id, by_name = self._index
+        ref = ref.strip()
+        return by_id.get(ref) or by_name.get(fold(ref))
+
+    def facts(self, item: MenuDrink) -> DrinkFacts:
+        """The recommender's derived facts of a drink, worked out once per turn."""
+        known = self._facts.get(item.id)
+        if known is None:
+            known = self._facts[item.id] = facts(item)
+        return known
 
     def why_not(self, item: MenuDrink) -> str | None:
         """Why the guest may not have this drink now, or None."""
-        return violation(item, facts(item), self.rules())
+        return violation(item, self.facts(item), self.rules())
 
     def remember(self, item: MenuDrink) -> None:
         self.seen[item.id] = item
@@ -126,7 +138,7 @@ def search_menu(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
     only_available = args.get("available", True) is not False
     found = []
     for item in ctx.menu:
-        known = facts(item)
+        known = ctx.facts(item)
         haystack = " ".join([fold(item.name), fold(str(item.drink.get("description", ""))), *known.names])
         if text and not all(word in haystack for word in text.split()):
             continue
@@ -170,7 +182,11 @@ def recommend_tool(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
         picks = [r for r in similar(ctx.menu, like.id, limit=MAX_RESULTS * 2) or () if _allowed(ctx, r.drink)]
         results = picks[:limit]
     else:
-        results = recommend(ctx.menu, ctx.effective_profile, limit, history=ctx.history, extra=ctx.wish)
+        results = recommend(ctx.menu, ctx.effective_profile, len(ctx.menu), history=ctx.history, extra=ctx.wish)
+        if wish.spirits:  # "something with gin": drinks with that spirit first, others only if none has it
+            named = [r for r in results if ctx.facts(ctx.drink(str(r.drink["id"]))).spirits & set(wish.spirits)]
+            results = named or results
+        results = results[:limit]
     out = []
     for rec in results:
         item = ctx.drink(str(rec.drink["id"]))
@@ -200,7 +216,7 @@ def my_orders(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
 def update_profile(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     avoid = [str(a).lower().strip() for a in args.get("avoid") or () if str(a).strip()]
-    known_names = {n for item in ctx.menu for n in facts(item).names}
+    known_names = {n for item in ctx.menu for n in ctx.facts(item).names}
     avoid = [a for a in avoid if a in EXCLUDABLE_FLAGS or a in SPIRITS or a in known_names]
     if avoid:
         changes["avoid"] = avoid

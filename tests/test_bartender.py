@@ -414,3 +414,26 @@ def test_menu_text_is_data_not_instructions(live_menu: list[Any], catalog_names:
     turn = offline(ctx, "what's in a Daiquiri?", catalog_names)
     assert turn.proposal is None and fold("egg") not in [fold(a) for d in turn.drinks for a in d["allergens"]]
     assert History() == ctx.history
+
+
+# ---------------------------------------------------------------- the eval's own checker
+
+
+def test_the_eval_checker_catches_an_ungrounded_reply() -> None:
+    from benchmarks.bartender_eval import load_seed, ungrounded
+
+    seed = load_seed()
+    rules = {"avoid": ["egg"], "alcohol_free": False}
+    assert ungrounded(seed, bartender.Turn("Have a Zombie.", MODEL), rules, [])
+    assert ungrounded(seed, bartender.Turn("A Clover Club is lovely.", MODEL), rules, [])
+    assert not ungrounded(seed, bartender.Turn("We don't have a Zombie. A Daiquiri?", MODEL), rules, [])
+
+
+def test_every_scripted_conversation_is_grounded() -> None:
+    from benchmarks.bartender_eval import evaluate
+
+    result = evaluate()
+    assert result["conversations"] >= 40
+    failures = [row for row in result["rows"] if row["problems"]]
+    assert result["grounding"] == 1.0, failures
+    assert result["proposal_correctness"] == 1.0, failures
