@@ -85,13 +85,13 @@ _SPIRIT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cachaca", re.compile(r"cacha[cç]a")),
 )
 # Words a drink has when one of these ingredients (name contains) or tags is present.
-_DERIVED_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # word: (ingredient name fragments, tags)
-    "floral": (("elderflower", "violette", "rose", "lavender", "hibiscus"), ("floral",)),
-    "savory": (("tomato", "worcestershire", "celery", "olive", "brine"), ("savory", "savoury")),
-    "coffee": (("coffee", "espresso"), ("coffee",)),
-    "minty": (("mint", "menthe"), ("mint", "minty")),
-    "refreshing": ((), ("refreshing",)),
+_DERIVED_WORDS: dict[str, tuple[re.Pattern[str] | None, frozenset[str]]] = {
+    # word: (ingredient names that carry it, tags that do)
+    "floral": (re.compile(r"\b(?:elderflower|violette|rose|lavender|hibiscus)"), frozenset({"floral"})),
+    "savory": (re.compile(r"\b(?:tomato|worcestershire|celery|olive|brine)"), frozenset({"savory", "savoury"})),
+    "coffee": (re.compile(r"\b(?:coffee|espresso)"), frozenset({"coffee"})),
+    "minty": (re.compile(r"\b(?:mint|menthe)"), frozenset({"mint", "minty"})),
+    "refreshing": (None, frozenset({"refreshing"})),
 }
 # Volume (ml) a recipe unit stands for, to weigh ingredients; None amounts count as 10 ml.
 _UNIT_ML: dict[str, float] = {
@@ -108,8 +108,8 @@ _UNIT_ML: dict[str, float] = {
     "leaves": 1.5,
     "leaf": 1.5,
     "sprig": 5.0,
-    "piece": 10.0,
-    "pieces": 10.0,
+    "piece": 4.0,
+    "pieces": 4.0,
     "wedge": 10.0,
     "wedges": 10.0,
     "top": 60.0,
@@ -119,17 +119,28 @@ _UNIT_ML: dict[str, float] = {
 }
 _LIGHT_MAX_ABV = 12.0
 _STRONG_MIN_ABV = 22.0
-# Perceived intensity per flavour: citrus and bitterness carry further than their volume.
+# Perceived intensity per flavour. Each ingredient counts by volume times the square of
+# its level (a dash of a 3 carries further than a glassful of a 1), then the gain scales
+# the root-mean-square back to 0..3. Sourness and bitterness mask sweetness.
 _GAIN: dict[str, float] = {
-    "sweet": 2.2,
-    "sour": 3.2,
-    "bitter": 3.4,
-    "fruity": 2.2,
-    "herbal": 2.6,
-    "spicy": 3.0,
-    "smoky": 3.0,
-    "creamy": 2.6,
-    "fizzy": 2.0,
+    "sweet": 1.6,
+    "sour": 1.7,
+    "bitter": 1.7,
+    "fruity": 1.4,
+    "herbal": 1.4,
+    "spicy": 1.4,
+    "smoky": 1.6,
+    "creamy": 1.5,
+    "fizzy": 1.3,
+}
+_MASKS_SWEET = {"sour": 0.45, "bitter": 0.4}
+# Tags the host wrote that second a flavour word.
+_TAG_WORDS: dict[str, tuple[str, ...]] = {
+    "bittersweet": ("bitter",),
+    "citrus": ("sour",),
+    "foamy": ("creamy",),
+    "bubbly": ("fizzy",),
+    "dessert": ("sweet",),
 }
 
 
@@ -228,7 +239,8 @@ class DrinkFacts:
     flags: frozenset[str]  # allergens and non_vegan, optional ingredients included
     alcohol_free: bool
     strength: str
-    method: str  # stirred, shaken, built, blended or ""
+    abv: float  # the drink's, 0 when alcohol-free
+    method: str  # stirred, shaken, built, blended, muddled or ""
 
 
 def _ml(item: Mapping[str, Any]) -> float:
@@ -242,10 +254,18 @@ def _ml(item: Mapping[str, Any]) -> float:
 
 def _method(drink: Mapping[str, Any]) -> str:
     tags = {str(t).lower() for t in drink.get("tags") or ()}
-    if "stirred" in tags:
-        return "stirred"
+    for tag, method in (("stirred", "stirred"), ("muddled", "muddled"), ("highball", "built"), ("spritz", "built")):
+        if tag in tags:
+            return method
     steps = " ".join(str(s).lower() for s in drink.get("recipe_steps") or ())
-    for word, method in (("blend", "blended"), ("stir", "stirred"), ("shake", "shaken"), ("muddle", "muddled")):
+    for word, method in (
+        ("blend", "blended"),
+        ("shake", "shaken"),
+        ("top with", "built"),
+        ("build", "built"),
+        ("stir", "stirred"),
+        ("muddle", "muddled"),
+    ):
         if word in steps:
             return method
     return "built" if steps else ""
@@ -278,19 +298,26 @@ def facts(item: MenuDrink) -> DrinkFacts:
         (traits, amounts.get(traits.name.lower(), 10.0)) for traits in item.ingredients
     ]
     total = sum(w for _, w in weights) or 1.0
-    flavour: dict[str, float] = {}
-    for word in FLAVOURS:
-        share = sum(t.flavour.get(word, 0) * w for t, w in weights) / (3.0 * total)
-        flavour[word] = round(min(3.0, 3.0 * share * _GAIN[word]), 3)
+    squares = dict.fromkeys(FLAVOURS, 0.0)
+    for traits, weight in weights:
+        for word, level in traits.flavour.items():
+            if word in squares:
+                squares[word] += level * level * weight
+    raw = {word: min(3.0, math.sqrt(squares[word] / total) * _GAIN[word]) for word in FLAVOURS}
+    flavour = dict(raw)
+    flavour["sweet"] = max(0.0, raw["sweet"] - sum(raw[w] * k for w, k in _MASKS_SWEET.items()))
     names = frozenset(t.name.lower() for t in item.ingredients) | frozenset(amounts)
     tags = {str(t).lower() for t in drink.get("tags") or ()}
     # Tags the host wrote are a second opinion on the flavour words.
+    seconded = tags.union(*(_TAG_WORDS.get(tag, ()) for tag in tags))
     for word in FLAVOURS:
-        if word in tags:
+        if word in seconded:
             flavour[word] = max(flavour[word], 2.0)
+    flavour = {word: round(level, 3) for word, level in flavour.items()}
     levels: dict[str, float] = dict(flavour)
-    for word, (fragments, word_tags) in _DERIVED_WORDS.items():
-        hit = any(f in n for f in fragments for n in names) or bool(tags & set(word_tags))
+    joined = " | ".join(sorted(names))
+    for word, (pattern, word_tags) in _DERIVED_WORDS.items():
+        hit = bool(tags & word_tags) or (pattern is not None and pattern.search(joined) is not None)
         levels[word] = 3.0 if hit else 0.0
     alcohol_free = not any(t.contains_alcohol or not t.known for t in item.ingredients)
     if not levels["refreshing"] and (flavour["fizzy"] >= 1.5 or flavour["sour"] >= 1.5) and not alcohol_free:
@@ -318,6 +345,7 @@ def facts(item: MenuDrink) -> DrinkFacts:
         flags=frozenset(flags),
         alcohol_free=alcohol_free and bool(drink.get("alcohol_free", True)),
         strength=_strength(drink, alcohol_free),
+        abv=0.0 if alcohol_free else float(drink.get("abv") or 15.0),
         method=_method(drink),
     )
 
@@ -358,20 +386,32 @@ def merge(profile: TasteProfile, extra: TasteProfile | None) -> TasteProfile:
 # ---------------------------------------------------------------- similarity
 
 
-def _vector(known: DrinkFacts) -> list[float]:
-    return [known.levels[w] for w in TASTE_WORDS]
+Weights = Mapping[str, float]
 
 
-def similarity(a: DrinkFacts, b: DrinkFacts) -> float:
-    """0..1: flavour (cosine over the taste words), base spirit, method and strength."""
-    va, vb = _vector(a), _vector(b)
+def word_weights(all_facts: Iterable[DrinkFacts]) -> dict[str, float]:
+    """How telling each taste word is on this menu (inverse document frequency): "bitter"
+    or "smoky" says more about a drink than "sweet", which most drinks are a bit."""
+    known = list(all_facts)
+    count = len(known)
+    return {
+        word: round(math.log((count + 1) / (sum(1 for f in known if f.levels[word] >= 1.5) + 1)) + 0.3, 4)
+        for word in TASTE_WORDS
+    }
+
+
+def similarity(a: DrinkFacts, b: DrinkFacts, weights: Weights | None = None) -> float:
+    """0..1: flavour (weighted cosine over the taste words), base spirit, method, strength."""
+    w = weights or {}
+    va = [a.levels[word] * w.get(word, 1.0) for word in TASTE_WORDS]
+    vb = [b.levels[word] * w.get(word, 1.0) for word in TASTE_WORDS]
     dot = sum(x * y for x, y in zip(va, vb, strict=True))
     norm = math.sqrt(sum(x * x for x in va)) * math.sqrt(sum(y * y for y in vb))
     taste = dot / norm if norm else 0.0
     spirit = 1.0 if a.spirits & b.spirits else (0.5 if not a.spirits and not b.spirits else 0.0)
     method = 1.0 if a.method and a.method == b.method else 0.0
-    strength = 1.0 if a.strength == b.strength else 0.0
-    return round(0.6 * taste + 0.2 * spirit + 0.1 * method + 0.1 * strength, 4)
+    strength = max(0.0, 1.0 - abs(a.abv - b.abv) / 20.0)
+    return round(0.6 * taste + 0.15 * spirit + 0.1 * method + 0.15 * strength, 4)
 
 
 def _shared_words(a: DrinkFacts, b: DrinkFacts) -> list[str]:
@@ -382,10 +422,10 @@ def _shared_words(a: DrinkFacts, b: DrinkFacts) -> list[str]:
 
 def _like_reason(known: DrinkFacts, other: DrinkFacts, other_name: str, verb: str) -> str:
     parts = _shared_words(known, other)
-    if known.method in ("stirred", "shaken") and known.method == other.method:
-        parts.append(known.method)
-    elif known.spirits & other.spirits and len(parts) < 2:
-        parts.append(sorted(known.spirits & other.spirits)[0])
+    if known.method in ("stirred", "shaken", "blended") and known.method == other.method:
+        parts = [*parts[:1], known.method]
+    if not parts and known.spirits & other.spirits:
+        parts = [f"{sorted(known.spirits & other.spirits)[0]}-based"]
     described = " and ".join(parts[:2]) if parts else "close in style"
     return f"{described}, like the {other_name} you {verb}"
 
@@ -398,7 +438,7 @@ _STRENGTH_RANK = {"none": 0, "light": 1, "medium": 2, "strong": 3}
 
 def _score(
     known: DrinkFacts, item: MenuDrink, profile: TasteProfile, extra: TasteProfile | None,
-    references: Sequence[tuple[MenuDrink, DrinkFacts, float, str]],
+    references: Sequence[tuple[MenuDrink, DrinkFacts, float, str]], weights: Weights,
 ) -> tuple[float, list[tuple[float, str]], bool]:
     """(score, weighted reasons, vetoed). Soft preferences only: hard rules ran before."""
     reasons: list[tuple[float, str]] = []
@@ -413,13 +453,14 @@ def _score(
             reasons.append((3.0, f"{' and '.join(matched)}, {phrase}"))
         elif known.spirits:
             score -= 1.5
-        elif not known.alcohol_free:
-            score -= 0.5
+        else:  # no spirit at all: wine or liqueur based, or alcohol-free
+            score -= 1.0 if not known.alcohol_free or profile.alcohol_free else 2.0
     for word in dict.fromkeys(profile.dislikes):
         level = known.levels.get(word, 0.0)
         if level >= 2.0:
             return score, reasons, True
-        score -= 1.5 * level
+        if level >= 1.0:
+            score -= 1.2 * level
     liked_hits: list[tuple[float, str]] = []
     for word in dict.fromkeys(profile.likes):
         level = known.levels.get(word, 0.0)
@@ -454,9 +495,9 @@ def _score(
                 score += 0.3
                 reasons.append((0.4, "you ordered it before"))
             continue
-        sim = similarity(known, ref)
+        sim = similarity(known, ref, weights)
         if weight > 0 and sim >= 0.55:
-            gain = weight * 2.5 * (sim - 0.4)
+            gain = weight * 4.0 * (sim - 0.4)
             score += gain
             if best_like is None or gain > best_like[0]:
                 best_like = (gain, _like_reason(known, ref, ref_item.name, verb))
@@ -491,19 +532,23 @@ def recommend(
         if drink_id in by_id and count > 0 and history.ratings.get(drink_id, 0) == 0:
             references.append((by_id[drink_id], known[drink_id], 0.5, "ordered"))
     signals = bool(wish.spirits or wish.likes or wish.strength or references)
+    weights = word_weights(known.values())
 
-    scored: list[tuple[float, str, MenuDrink, list[tuple[float, str]]]] = []
-    for item in items:
+    scored: list[tuple[float, int, MenuDrink, list[tuple[float, str]]]] = []
+    for position, item in enumerate(items):
         facts_ = known[item.id]
         if violation(item, facts_, wish) is not None:
             continue
         if history.ratings.get(item.id, 0) < 0:
             continue  # a thumbs down is never suggested back
-        score, reasons, vetoed = _score(facts_, item, wish, extra, references)
+        score, reasons, vetoed = _score(facts_, item, wish, extra, references, weights)
         if vetoed:
             continue
-        scored.append((score, item.name.lower(), item, reasons))
-    scored.sort(key=lambda row: (-row[0], row[1], row[2].id))
+        scored.append((score, position, item, reasons))
+    # Best first; ties in the host's menu order (classics first in each section).
+    scored.sort(key=lambda row: (-row[0], row[1]))
+    if not signals:
+        scored = _across_sections(scored)  # within each score, so best-first still holds
     top = scored[: max(0, limit)]
     fallback = signals and bool(top) and top[0][0] <= 0.0
     results = []
@@ -512,9 +557,31 @@ def recommend(
         if fallback:
             ordered.insert(0, "nothing on the menu matches your taste right now: this is the closest")
         elif not ordered:
-            ordered.append("a house favourite" if not signals else "a good match")
+            ordered.append(
+                "a house classic to start with: tell us your taste for better picks" if not signals else "a good match"
+            )
         results.append(Recommendation(item.drink, round(score, 2), tuple(dict.fromkeys(ordered))[:3], fallback))
     return results
+
+
+def _across_sections(rows: list[Any]) -> list[Any]:
+    """Nothing known about the guest: one drink per section in turn, so the first picks
+    show the menu's range instead of its first section."""
+    out: list[Any] = []
+    start = 0
+    while start < len(rows):
+        end = start
+        while end < len(rows) and rows[end][0] == rows[start][0]:
+            end += 1
+        queues: dict[str, list[Any]] = {}
+        for row in rows[start:end]:
+            queues.setdefault(str(row[2].drink.get("section_id")), []).append(row)
+        while any(queues.values()):
+            for queue in queues.values():
+                if queue:
+                    out.append(queue.pop(0))
+        start = end
+    return out
 
 
 def similar(menu: Iterable[MenuDrink], drink_id: str, limit: int = 5) -> list[Recommendation] | None:
@@ -524,13 +591,15 @@ def similar(menu: Iterable[MenuDrink], drink_id: str, limit: int = 5) -> list[Re
     target = next((item for item in items if item.id == drink_id), None)
     if target is None:
         return None
-    base = facts(target)
+    known_all = {item.id: facts(item) for item in items}
+    weights = word_weights(known_all.values())
+    base = known_all[drink_id]
     scored = []
     for item in items:
         if item.id == drink_id or not item.drink.get("available"):
             continue
-        known = facts(item)
-        sim = similarity(base, known)
+        known = known_all[item.id]
+        sim = similarity(base, known, weights)
         scored.append((sim, item.name.lower(), item, known))
     scored.sort(key=lambda row: (-row[0], row[1], row[2].id))
     results = []
