@@ -1,172 +1,297 @@
-"""Order placement throughput: measured, never asserted.
+"""Order placement against its floor: measured, never asserted.
 
-`.venv/bin/python benchmarks/orders_throughput.py` creates a temporary database in the
-embedded PostgreSQL cluster (migrated and seeded), then, for 1, 4, 8 and 16 concurrent
-clients (threads, each with its own connections, as separate Lambda containers would
-have), places a fixed number of orders through `chalicelib.orders.place_order` (the
-whole write transaction: limits, availability, pickup number, order, items, history).
-It prints orders/s and p50/p95 latency per client count, then drops the database.
+Ours: `chalicelib.orders.place_order` (the whole write transaction: limits,
+availability, pickup number, order, items, history) with 8 concurrent clients, each a
+thread with its own `Database` (as separate Lambda containers would have), each its
+own guest placing orders one after another with a fresh Idempotency-Key.
 
-Every placement bumps the one pickup-counter row, so placements take turns by design
-(that is what keeps the queue limits exact); these numbers show what that costs.
-Environment: BENCH_ORDERS (orders per run, default 400), BENCH_CLIENTS ("1,4,8,16"),
-TEST_DATABASE_URL (use that cluster instead of the embedded one).
+The floor: the same 8 clients running a raw psycopg transaction that inserts an order
+row, an item row and a history row (BEGIN, three INSERTs, COMMIT) and nothing else.
+Rounds alternate floor / ours for a fixed time each, so load on the machine slows both
+alike; the ratio of the median rates is what counts.
+
+Also measured: round trips per new order and per idempotent replay (one client; counted
+on the wire with libpq's trace: one per Sync or simple Query the client sends), and
+conflict retries per order at 8 clients (`chalicelib.db.RETRIES`; writes run at
+REPEATABLE READ, so conflicts raise 40001 as on Aurora DSQL).
+
+    .venv/bin/python benchmarks/orders_throughput.py
+Environment: BENCH_CLIENTS (default 8), BENCH_SECONDS (per round, default 2),
+BENCH_ROUNDS (default 3), TEST_DATABASE_URL (use that cluster).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from local.pg import LOCAL_DIR, drop_database, ensure_database, start_embedded  # noqa: E402
+from benchmarks.common import bench_database, percentile  # noqa: E402
 
-ORDERS_PER_RUN = int(os.environ.get("BENCH_ORDERS", "400"))
-CLIENT_COUNTS = [int(n) for n in os.environ.get("BENCH_CLIENTS", "1,4,8,16").split(",")]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+# The bar completes a client's orders after this many, to keep it under its limit.
+COMPLETE_EVERY = 10
 
 
-def run(clients: int, total: int, drink_ids: list[uuid.UUID], admin: Any) -> dict[str, Any]:
+def _retries() -> Any:
+    from chalicelib import db
+
+    return getattr(db, "RETRIES", None)
+
+
+def _clients(count: int, seconds: float, work: Callable[[int, int], None], setup: Callable[[int], Any]) -> dict:
+    """Run `work(client, n)` in `count` threads for `seconds`; rate and latencies."""
+    latencies: list[list[float]] = [[] for _ in range(count)]
+    errors: list[str] = []
+    start = threading.Barrier(count + 1)
+    stop = threading.Event()
+
+    def client(index: int) -> None:
+        closer = None
+        try:
+            closer = setup(index)
+            start.wait(timeout=30)
+            n = 0
+            while not stop.is_set():
+                began = time.perf_counter()
+                try:
+                    work(index, n)
+                except Exception as exc:  # counted and reported, not raised
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                else:
+                    latencies[index].append((time.perf_counter() - began) * 1000)
+                n += 1
+        except Exception as exc:  # setup failed: reported, not raised
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            if closer is not None:
+                closer()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    start.wait(timeout=30)
+    began = time.perf_counter()
+    stop.wait(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    elapsed = time.perf_counter() - began
+    flat = [value for per in latencies for value in per]
+    return {
+        "orders": len(flat),
+        "orders_per_s": len(flat) / elapsed,
+        "p50_ms": statistics.median(flat) if flat else 0.0,
+        "p95_ms": percentile(flat, 95) if flat else 0.0,
+        "failed": len(errors),
+        "errors": sorted(set(errors))[:3],
+    }
+
+
+def floor_round(url: str, clients: int, seconds: float, drink_id: uuid.UUID) -> dict[str, Any]:
+    """The raw transaction: an order row, an item row and a history row."""
+    import psycopg
+
+    conns: dict[int, Any] = {}
+    guests = {i: uuid.uuid4() for i in range(clients)}
+
+    def setup(index: int) -> Callable[[], None]:
+        conns[index] = psycopg.connect(url, autocommit=True)
+        return conns[index].close
+
+    def work(index: int, n: int) -> None:
+        conn = conns[index]
+        order_id = uuid.uuid4()
+        with conn.transaction():
+            conn.execute(
+                """INSERT INTO orders (id, number, guest_id, guest_name, status, notes, idempotency_key, request_hash)
+                   VALUES (%s, %s, %s, 'raw', 'completed', '', %s, '')""",
+                (order_id, n % 999 + 1, guests[index], f"raw-{n}"),
+            )
+            conn.execute(
+                """INSERT INTO order_items (order_id, position, drink_id, drink_name, quantity, notes)
+                   VALUES (%s, 0, %s, 'Raw', 1, '')""",
+                (order_id, drink_id),
+            )
+            conn.execute(
+                """INSERT INTO order_status_history (order_id, status, changed_by, changed_at)
+                   VALUES (%s, 'pending', %s, now())""",
+                (order_id, str(guests[index])),
+            )
+
+    return _clients(clients, seconds, work, setup)
+
+
+def ours_round(url: str, clients: int, seconds: float, drink_ids: list[uuid.UUID]) -> dict[str, Any]:
+    import psycopg
+
     from chalicelib import orders
     from chalicelib.db import Database
     from chalicelib.validation import OrderItemRequest, OrderRequest
 
-    # Start from an empty queue with room for the whole run.
-    admin.execute("UPDATE orders SET status = 'completed' WHERE status IN ('pending', 'in_progress', 'ready')")
-    admin.execute("UPDATE bar_settings SET is_open = TRUE, max_queue = 500, max_active_per_guest = 20")
-    per_client = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    errors: list[str] = []
-    barrier = threading.Barrier(clients + 1)
+    dbs: dict[int, Any] = {}
+    guests = {i: uuid.uuid4() for i in range(clients)}
+    admin = psycopg.connect(url, autocommit=True)
+    admin_lock = threading.Lock()
 
-    def client(index: int) -> None:
-        db = Database()
-        guest = uuid.uuid4()  # one guest per client, each order with its own Idempotency-Key
-        try:
-            db.read(lambda conn: conn.execute("SELECT 1").fetchone())  # connect before the clock starts
-            db.write(lambda conn: None)
-            barrier.wait()
-            for n in range(per_client[index]):
-                request = OrderRequest(
-                    items=[OrderItemRequest(drink_id=drink_ids[(index + n) % len(drink_ids)], quantity=1)]
+    def setup(index: int) -> Callable[[], None]:
+        dbs[index] = Database()
+        dbs[index].read(lambda conn: conn.execute("SELECT 1").fetchone())  # connect before the clock starts
+        dbs[index].write(lambda conn: None)
+        return dbs[index].close
+
+    def work(index: int, n: int) -> None:
+        request = OrderRequest(items=[OrderItemRequest(drink_id=drink_ids[(index + n) % len(drink_ids)])])
+        orders.place_order(dbs[index], guests[index], f"client {index}", request, f"bench-{uuid.uuid4()}")
+        if n % COMPLETE_EVERY == COMPLETE_EVERY - 1:  # the bar hands them out
+            with admin_lock:
+                admin.execute(
+                    "UPDATE orders SET status = 'completed' WHERE guest_id = %s AND status <> 'completed'",
+                    (guests[index],),
                 )
-                started = time.perf_counter()
-                orders.place_order(db, guest, f"client {index}", request, f"bench-{index}-{n}")
-                latencies[index].append((time.perf_counter() - started) * 1000)
-                # Keep the guest under the per-guest limit: the bar "completes" it at once.
-                if n % 10 == 9:
-                    admin_complete(guest)
-        except Exception as exc:  # reported, not raised: a benchmark prints what happened
-            errors.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            db.close()
 
-    lock = threading.Lock()
-
-    def admin_complete(guest: uuid.UUID) -> None:
-        with lock:
-            admin.execute("UPDATE orders SET status = 'completed' WHERE guest_id = %s", (guest,))
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    flat = [value for per in latencies for value in per]
-    return {
-        "clients": clients,
-        "orders": len(flat),
-        "seconds": elapsed,
-        "orders_per_s": len(flat) / elapsed if elapsed else 0.0,
-        "p50_ms": statistics.median(flat) if flat else 0.0,
-        "p95_ms": percentile(flat, 95) if flat else 0.0,
-        "max_ms": max(flat) if flat else 0.0,
-        "errors": errors[:5],
-    }
+    retries = _retries()
+    if retries is not None:
+        retries.reset()
+    try:
+        result = _clients(clients, seconds, work, setup)
+    finally:
+        admin.close()
+    retried = retries.reset() if retries is not None else None
+    result["retries"] = retried
+    result["retries_per_order"] = (retried / result["orders"]) if retried is not None and result["orders"] else None
+    return result
 
 
-def round_trips(drink_id: uuid.UUID) -> dict[str, float]:
-    """Statements per placement (one client, so the global counter is exact)."""
+@contextlib.contextmanager
+def _traced_writer() -> Iterator[list[Path]]:
+    """Every psycopg connection opened meanwhile traces its protocol messages to a file."""
+    import psycopg
+    from psycopg import pq
+
+    files: list[Path] = []
+    tmp = tempfile.mkdtemp(prefix="da-trace-")
+    original = psycopg.Connection.connect.__func__  # type: ignore[attr-defined]
+
+    def connect(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        conn = original(cls, *args, **kwargs)
+        path = Path(tmp) / f"{len(files)}.trace"
+        files.append(path)
+        handle = path.open("w")
+        conn.pgconn.trace(handle.fileno())
+        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        conn._bench_trace = handle  # kept open as long as the connection
+        return conn
+
+    psycopg.Connection.connect = classmethod(connect)  # type: ignore[method-assign, assignment]
+    try:
+        yield files
+    finally:
+        psycopg.Connection.connect = classmethod(original)  # type: ignore[method-assign, assignment]
+
+
+def _round_trips(files: list[Path]) -> int:
+    """Client messages that make the client wait for the server: Sync and simple Query."""
+    count = 0
+    for path in files:
+        for line in path.read_text().splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 3 and parts[0] == "F" and parts[2].split(" ")[0] in ("Sync", "Query"):
+                count += 1
+        path.write_text("")
+    return count
+
+
+def round_trips(drink_id: uuid.UUID) -> dict[str, Any]:
+    """Round trips and statements per placement, one client, warm connections."""
     from chalicelib import orders
     from chalicelib.db import STATEMENTS, Database
     from chalicelib.validation import OrderItemRequest, OrderRequest
 
-    db = Database()
-    try:
-        guest = uuid.uuid4()
-        request = OrderRequest(items=[OrderItemRequest(drink_id=drink_id)])
-        orders.place_order(db, guest, "trips", request, "warm-up")
-        STATEMENTS.reset()
-        orders.place_order(db, guest, "trips", request, "fresh")
-        fresh = STATEMENTS.reset()
-        orders.place_order(db, guest, "trips", request, "fresh")
-        replay = STATEMENTS.reset()
-    finally:
-        db.close()
-    return {"new_order": fresh, "idempotent_replay": replay}
+    with _traced_writer() as files:
+        db = Database()
+        try:
+            guest = uuid.uuid4()
+            request = OrderRequest(items=[OrderItemRequest(drink_id=drink_id)])
+            orders.place_order(db, guest, "trips", request, "warm-up")
+            orders.place_order(db, guest, "trips", request, "warm-up")
+            _round_trips(files)
+            STATEMENTS.reset()
+            orders.place_order(db, guest, "trips", request, "fresh")
+            fresh = (_round_trips(files), STATEMENTS.reset())
+            orders.place_order(db, guest, "trips", request, "fresh")
+            replay = (_round_trips(files), STATEMENTS.reset())
+        finally:
+            db.close()
+    return {
+        "new_order": fresh[0],
+        "idempotent_replay": replay[0],
+        "statements_new_order": fresh[1],
+        "statements_replay": replay[1],
+    }
+
+
+def drinks_to_order(url: str) -> list[uuid.UUID]:
+    import psycopg
+
+    from chalicelib.menu import AVAILABLE_SQL
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE bar_settings SET is_open = TRUE, max_queue = 500, max_active_per_guest = 20")
+        return [
+            row[0]
+            for row in conn.execute(
+                f"""SELECT d.id FROM drinks d JOIN sections s ON s.id = d.section_id
+                    WHERE d.archived_at IS NULL AND s.archived_at IS NULL AND {AVAILABLE_SQL} ORDER BY d.name"""
+            ).fetchall()
+        ]
+
+
+def measure(url: str, clients: int = CLIENTS, seconds: float = SECONDS, rounds: int = ROUNDS) -> dict[str, Any]:
+    drink_ids = drinks_to_order(url)
+    trips = round_trips(drink_ids[0])
+    ours_round(url, 2, 0.3, drink_ids)  # warm-up
+    floor_round(url, 2, 0.3, drink_ids[0])
+    floors, ours = [], []
+    for _ in range(rounds):
+        floors.append(floor_round(url, clients, seconds, drink_ids[0]))
+        ours.append(ours_round(url, clients, seconds, drink_ids))
+    ours_rate = statistics.median(r["orders_per_s"] for r in ours)
+    floor_rate = statistics.median(r["orders_per_s"] for r in floors)
+    retried = [r["retries_per_order"] for r in ours if r["retries_per_order"] is not None]
+    return {
+        "clients": clients,
+        "ours_orders_per_s": ours_rate,
+        "raw_orders_per_s": floor_rate,
+        "ratio": ours_rate / floor_rate if floor_rate else 0.0,
+        "ours_p50_ms": statistics.median(r["p50_ms"] for r in ours),
+        "ours_p95_ms": statistics.median(r["p95_ms"] for r in ours),
+        "retries_per_order": statistics.mean(retried) if retried else None,
+        "round_trips": trips,
+        "failed": sum(r["failed"] for r in ours),
+        "errors": sorted({e for r in ours + floors for e in r["errors"]})[:5],
+        "rounds": {"ours": ours, "raw": floors},
+    }
 
 
 def main() -> int:
-    admin_uri = os.environ.get("TEST_DATABASE_URL") or start_embedded(LOCAL_DIR / "test-pg")
-    name = f"da_bench_orders_{uuid.uuid4().hex[:6]}"
-    url = ensure_database(admin_uri, name)
-    os.environ["DATABASE_URL"] = url
-    os.environ["LOG_LEVEL"] = "WARNING"
-    results: list[dict[str, Any]] = []
-    try:
-        import psycopg
-
-        from chalicelib.db import database
-        from chalicelib.menu import AVAILABLE_SQL
-        from sql.migrate import migrate
-        from sql.seed import seed
-
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
-        seed(database().write)
-        database().close()
-        with psycopg.connect(url, autocommit=True) as admin:
-            drink_ids = [
-                row[0]
-                for row in admin.execute(
-                    f"SELECT d.id FROM drinks d WHERE d.archived_at IS NULL AND {AVAILABLE_SQL} ORDER BY d.name"
-                ).fetchall()
-            ]
-            trips = round_trips(drink_ids[0])
-            run(2, 20, drink_ids, admin)  # warm-up
-            for clients in CLIENT_COUNTS:
-                results.append(run(clients, ORDERS_PER_RUN, drink_ids, admin))
-    finally:
-        drop_database(admin_uri, name)
-
-    print(f"\norder placement, embedded PostgreSQL, {ORDERS_PER_RUN} orders per run")
-    print(f"  statements per new order: {trips['new_order']}, per idempotent replay: {trips['idempotent_replay']}")
-    print(f"  {'clients':>7s} {'orders':>6s} {'orders/s':>9s} {'p50 ms':>7s} {'p95 ms':>7s} {'max ms':>7s}  errors")
-    for row in results:
-        print(
-            f"  {row['clients']:7d} {row['orders']:6d} {row['orders_per_s']:9.0f} {row['p50_ms']:7.2f}"
-            f" {row['p95_ms']:7.2f} {row['max_ms']:7.2f}  {'; '.join(row['errors']) or '-'}"
-        )
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "orders_throughput.json").write_text(json.dumps({"round_trips": trips, "runs": results}, indent=2))
+    with bench_database("da_bench_orders") as url:
+        result = measure(url)
+    print(json.dumps({k: v for k, v in result.items() if k != "rounds"}, indent=2))
     return 0
 
 

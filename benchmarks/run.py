@@ -1,139 +1,111 @@
 """Benchmarks: measured, never asserted. `make bench` (or python benchmarks/run.py).
 
-* cold start: wall time of `import app` in a fresh interpreter (minus a bare
-  interpreter's start-up), the part of a Lambda cold start our code controls;
-* warm latency and database round trips of GET /drinks (and friends) over the seeded
-  menu, in-process through chalice.test.Client against the embedded PostgreSQL.
+Each one measures its floor in the same run and prints ours / floor, so a noisy
+machine cannot fake a gain (or a loss):
 
-Prints a table and writes benchmarks/results/latest.json.
+* order placement, 8 concurrent clients, against a raw psycopg transaction inserting
+  an order row, an item row and a history row (benchmarks/orders_throughput.py);
+* `GET /drinks` (the seeded 60-drink menu) in-process p50, against the same SQL fetched
+  with psycopg and `json.dumps` (benchmarks/menu_read.py), plus the other menu routes;
+* cold `import app`, against a one-route Chalice app importing chalice, psycopg and
+  pydantic (benchmarks/cold_start.py);
+* the Lambda package's zipped size, when `make package STAGE=dev` has built one.
+
+Prints the table and writes benchmarks/results/latest.json (git-ignored). Each part
+is bounded (well under a minute on a 2-core machine).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
-import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from local.pg import LOCAL_DIR, drop_database, ensure_database, start_embedded  # noqa: E402
+from benchmarks import cold_start, menu_read, orders_throughput  # noqa: E402
+from benchmarks.common import bench_database  # noqa: E402
 
-RUNS_COLD = int(os.environ.get("BENCH_COLD_RUNS", "15"))
-RUNS_WARM = int(os.environ.get("BENCH_WARM_RUNS", "300"))
-PATHS = [
-    "/drinks",
-    "/drinks?ingredient=tequila",
-    "/drinks?ingredient=gin&ingredient=lime%20juice&available=true",
-    "/drinks?q=orange",
-    "/sections",
-    "/bar",
-]
+PACKAGE = ROOT / ".local" / "package-dev" / "deployment.zip"
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def time_command(args: list[str], runs: int) -> list[float]:
-    times = []
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
-def cold_start() -> dict[str, float]:
-    python = sys.executable
-    time_command([python, "-c", "import app"], 2)  # warm the bytecode cache once, as a deployed package has it
-    baseline = time_command([python, "-c", "pass"], RUNS_COLD)
-    with_app = time_command([python, "-c", "import app"], RUNS_COLD)
+def package_size() -> dict[str, Any] | None:
+    if not PACKAGE.exists():
+        return None
+    with zipfile.ZipFile(PACKAGE) as archive:
+        unzipped = sum(info.file_size for info in archive.infolist())
     return {
-        "interpreter_ms_p50": statistics.median(baseline),
-        "import_app_ms_p50": statistics.median(with_app),
-        "app_import_cost_ms_p50": statistics.median(with_app) - statistics.median(baseline),
+        "zipped_mb": PACKAGE.stat().st_size / 1e6,
+        "unzipped_mb": unzipped / 1e6,
+        "built": time.strftime("%Y-%m-%d %H:%M", time.gmtime(PACKAGE.stat().st_mtime)),
     }
 
 
-def warm_latency(client: Any) -> list[dict[str, Any]]:
-    from chalicelib.db import STATEMENTS
-
-    rows = []
-    for path in PATHS:
-        for _ in range(20):  # warm-up: connection, caches
-            client.http.get(path)
-        latencies, trips = [], []
-        for _ in range(RUNS_WARM):
-            STATEMENTS.reset()
-            started = time.perf_counter()
-            response = client.http.get(path)
-            latencies.append((time.perf_counter() - started) * 1000)
-            trips.append(STATEMENTS.reset())
-            assert response.status_code == 200, response.body
-        rows.append(
-            {
-                "path": path,
-                "items": len(json.loads(response.body)) if response.body.startswith(b"[") else 1,
-                "p50_ms": statistics.median(latencies),
-                "p95_ms": percentile(latencies, 95),
-                "max_ms": max(latencies),
-                "db_round_trips": statistics.mean(trips),
-                "requests_per_s": 1000 / statistics.mean(latencies),
-            }
-        )
-    return rows
-
-
 def main() -> int:
-    admin_uri = os.environ.get("TEST_DATABASE_URL") or start_embedded(LOCAL_DIR / "test-pg")
-    name = f"da_bench_{uuid.uuid4().hex[:6]}"
-    url = ensure_database(admin_uri, name)
-    os.environ["DATABASE_URL"] = url
-    os.environ["LOG_LEVEL"] = "WARNING"
-    try:
-        import psycopg
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    cold = cold_start.measure()
+    timings["cold_start_s"] = time.perf_counter() - started
+    with bench_database() as url:
+        started = time.perf_counter()
+        menu = menu_read.measure(url)
+        timings["menu_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        placement = orders_throughput.measure(url)
+        timings["orders_s"] = time.perf_counter() - started
+    package = package_size()
+    results = {
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "orders": placement,
+        "menu": menu,
+        "cold_start": cold,
+        "package": package,
+        "seconds": timings,
+    }
 
-        from sql.migrate import migrate
-        from sql.seed import seed
-
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
-        from chalice.test import Client
-
-        import app as app_module
-        from chalicelib.db import database
-
-        seed(database().write)
-        cold = cold_start()
-        with Client(app_module.app, stage_name="local", project_dir=str(ROOT)) as client:
-            warm = warm_latency(client)
-        database().close()
-    finally:
-        drop_database(admin_uri, name)
-
-    print("\ncold start (fresh interpreter, median of", RUNS_COLD, "runs)")
-    for key, value in cold.items():
-        print(f"  {key:28s} {value:8.1f}")
-    print(f"\nwarm requests (in-process, {RUNS_WARM} each, embedded PostgreSQL)")
-    print(f"  {'path':62s} {'items':>5s} {'p50 ms':>7s} {'p95 ms':>7s} {'trips':>5s} {'req/s':>7s}")
-    for row in warm:
+    drinks = menu["drinks_vs_raw"]
+    trips = placement["round_trips"]
+    print(f"\n{'what':44s} {'ours':>14s} {'floor':>14s} {'ratio':>7s}")
+    print(
+        f"{'order placement, ' + str(placement['clients']) + ' clients (orders/s)':44s}"
+        f" {placement['ours_orders_per_s']:14.0f} {placement['raw_orders_per_s']:14.0f} {placement['ratio']:7.2f}"
+    )
+    print(
+        f"{'GET /drinks (' + str(drinks['drinks']) + ' drinks), p50 ms':44s}"
+        f" {drinks['ours_p50_ms']:14.2f} {drinks['raw_p50_ms']:14.2f} {drinks['ratio']:6.2f}x"
+    )
+    print(
+        f"{'cold import app, ms':44s} {cold['import_app_ms_p50']:14.0f} {cold['baseline_ms_p50']:14.0f}"
+        f" {cold['ratio']:6.2f}x"
+    )
+    if package:
+        print(f"{'Lambda package, MB zipped (' + package['built'] + ')':44s} {package['zipped_mb']:14.1f}")
+    retries = placement["retries_per_order"]
+    print(
+        f"\nplacement: {trips['new_order']} round trips per new order, {trips['idempotent_replay']} per replay;"
+        f" retries per order {'n/a' if retries is None else f'{retries:.3f}'};"
+        f" p50 {placement['ours_p50_ms']:.1f} ms, p95 {placement['ours_p95_ms']:.1f} ms;"
+        f" failed {placement['failed']}"
+    )
+    for error in placement["errors"]:
+        print(f"  error: {error}")
+    print(f"\n{'menu route':62s} {'items':>5s} {'p50 ms':>7s} {'p95 ms':>7s} {'trips':>5s}")
+    for row in menu["routes"]:
         print(
-            f"  {row['path']:62s} {row['items']:5d} {row['p50_ms']:7.2f} {row['p95_ms']:7.2f}"
-            f" {row['db_round_trips']:5.1f} {row['requests_per_s']:7.0f}"
+            f"{row['path']:62s} {row['items']:5d} {row['p50_ms']:7.2f} {row['p95_ms']:7.2f}"
+            f" {row['db_round_trips']:5.1f}"
         )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps({"cold_start": cold, "warm": warm}, indent=2))
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwrote {out / 'latest.json'} ({', '.join(f'{k} {v:.0f}' for k, v in timings.items())})")
     return 0
 
 

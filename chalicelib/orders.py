@@ -5,19 +5,22 @@ Lifecycle: pending -> in_progress -> ready -> completed; pending | in_progress -
 cancelled (by an admin with a reason, or by the guest while still pending). Every
 change is recorded in `order_status_history` with its time.
 
-Placement is one write transaction. It first bumps the pickup counter row, which
-every placement updates: on PostgreSQL the row lock makes concurrent placements take
-turns (each later statement sees the orders committed before it), and on Aurora DSQL
-two placements racing on that row conflict at commit (40001) and the loser is retried
-whole. Either way the queue and per-guest limits are checked against a count no
-concurrent placement can slip past. The price is one placement at a time; at a bar's
-pace (a few orders a second at most) that is not a limit (see benchmarks/).
+Placement is one write transaction in three round trips (BEGIN, one pipeline of
+statements, COMMIT) and has no global hot row: each placement claims one free queue
+slot (1..max_queue: the queue limit), one free pickup number (1..999) and writes its
+own guest's guard row (the per-guest limit). Different guests' placements write
+different rows, so on Aurora DSQL they do not conflict at commit unless two pick the
+same free slot or number (the pick starts at a random place, so that is rare); then,
+as for two placements of one guest, the loser is retried whole (40001). Whether a slot
+or number is free is read from the status of the order holding it, so moving an order
+never touches these rows. See docs/orders.md for why the limits stay exact.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,10 +54,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "completed": frozenset(),
     "cancelled": frozenset(),
 }
-# Pickup numbers run 1..999 and wrap: short enough to call out and read on a board.
-# The queue limit is at most 500, so two orders waiting at once never share a number.
+# Pickup numbers run 1..999: short enough to call out and read on a board. A number is
+# held from placement until the order is picked up or cancelled, so two orders waiting
+# at the same time (pending, in progress or ready) never share one.
 PICKUP_NUMBER_MAX = 999
-PICKUP_COUNTER_ID = "pickup"
+# Queue slots 1..QUEUE_SLOTS exist (sql/migrations/0007): the largest max_queue allowed.
+QUEUE_SLOTS = 500
+# Slot 0 is never held; placements write it only while orders hold slots beyond the
+# current max_queue (see _place), which serializes them until the queue is back in range.
+SERIAL_SLOT = 0
+# Where a placement starts looking for a free slot and number (tests pin it).
+_pick = random.Random()
 MY_ORDERS_LIMIT = 50
 ADMIN_LIST_LIMIT = 200
 
@@ -245,6 +255,82 @@ def place_order(
     return Placement(existing, created=False)
 
 
+def _sql_list(values: tuple[str, ...]) -> str:
+    """Our own status constants as an SQL list (literals plan better than array parameters)."""
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+_KEY_FREE = """NOT EXISTS (SELECT 1 FROM orders k
+                  WHERE k.guest_id = %(guest_id)s AND k.idempotency_key = %(key)s::text)"""
+_MAX_QUEUE = "(SELECT COALESCE((SELECT max_queue FROM bar_settings WHERE id = %(bar_id)s), %(default_queue)s))"
+
+
+def _first_free(kind: str, start: str, last: str, statuses: tuple[str, ...]) -> str:
+    """SQL: the first free row of `kind` at or after `start` (up to `last`), wrapping
+    round to 1: a short walk along the primary key. Free means never held, or held by
+    an order whose status is no longer in `statuses`. Two placements collide only if
+    they land on the same free row, and they start at random places."""
+    # A scalar subquery, so each row walked costs one primary-key lookup (an EXISTS here
+    # would be planned as a hash over every order in play).
+    free = f"""(s.order_id IS NULL OR COALESCE(
+        (SELECT o.status FROM orders o WHERE o.id = s.order_id), 'gone') NOT IN {_sql_list(statuses)})"""
+    return f"""(SELECT pick.n FROM (
+        (SELECT s.n FROM order_slots s
+          WHERE s.kind = '{kind}' AND s.n >= {start} AND s.n <= {last} AND {free} ORDER BY s.n LIMIT 1)
+        UNION ALL
+        (SELECT s.n FROM order_slots s
+          WHERE s.kind = '{kind}' AND s.n >= 1 AND s.n < {start} AND {free} ORDER BY s.n LIMIT 1)
+    ) AS pick LIMIT 1)"""
+
+
+# The bar's state, the guest's count, the key, and the drinks: one row.
+_STATE_SQL = f"""SELECT b.is_open, b.message, b.max_queue, b.max_active_per_guest,
+       q.queued, q.outside,
+       (SELECT count(*) FROM orders
+         WHERE guest_id = %(guest_id)s AND status IN {_sql_list(ACTIVE)}) AS mine,
+       NOT {_KEY_FREE} AS key_used,
+       d.ids, d.names, d.on_menu, d.available
+FROM (SELECT 1) AS one LEFT JOIN bar_settings b ON b.id = %(bar_id)s
+CROSS JOIN LATERAL (
+    SELECT count(*) AS queued,
+           count(*) FILTER (WHERE o.queue_slot IS NULL OR o.queue_slot > {_MAX_QUEUE}) AS outside
+    FROM orders o WHERE o.status IN {_sql_list(QUEUED)}) AS q
+CROSS JOIN LATERAL (
+    SELECT array_agg(d.id) AS ids, array_agg(d.name) AS names,
+           array_agg(d.archived_at IS NULL AND s.archived_at IS NULL) AS on_menu,
+           array_agg({AVAILABLE_SQL}) AS available
+    FROM drinks d LEFT JOIN sections s ON s.id = d.section_id
+    WHERE d.id = ANY(%(drink_ids)s)) AS d"""
+
+# Same guest, same row: two placements of one guest conflict here (the per-guest limit).
+_GUARD_SQL = f"""INSERT INTO order_guest_guards (guest_id, placed_at)
+SELECT %(guest_id)s, now() WHERE {_KEY_FREE}
+ON CONFLICT (guest_id) DO UPDATE SET placed_at = EXCLUDED.placed_at"""
+
+# Picks its free queue slot and pickup number on the way in (nothing is inserted when
+# either is missing or the key was used). Starts with "INSERT INTO orders":
+# tests/test_orders.py watches for it in pg_stat_activity.
+_INSERT_ORDER_SQL = f"""INSERT INTO orders
+    (id, number, queue_slot, guest_id, guest_name, status, notes, idempotency_key, request_hash)
+SELECT %(order_id)s, c.number, c.slot, %(guest_id)s,
+       COALESCE(NULLIF((SELECT name FROM guests WHERE id = %(guest_id)s), ''), %(guest_name)s::text),
+       'pending', %(notes)s::text, %(key)s::text, %(request_hash)s::text
+FROM (SELECT {_first_free("pickup", "%(number_start)s", str(PICKUP_NUMBER_MAX), ACTIVE)} AS number,
+             {_first_free("queue", f"(1 + floor(%(slot_start)s * LEAST({_MAX_QUEUE}, {QUEUE_SLOTS}))::int)",
+                          _MAX_QUEUE, QUEUED)} AS slot
+      OFFSET 0) AS c  -- evaluated once: OFFSET 0 keeps the planner from inlining the picks
+WHERE c.number IS NOT NULL AND c.slot IS NOT NULL AND {_KEY_FREE}
+RETURNING number, guest_name, created_at, updated_at"""
+
+# Claim them: this write is what makes two placements that picked the same row conflict.
+_CLAIM_SQL = """UPDATE order_slots SET order_id = %(order_id)s
+WHERE (kind, n) IN (('queue', (SELECT queue_slot FROM orders WHERE id = %(order_id)s)),
+                    ('pickup', (SELECT number FROM orders WHERE id = %(order_id)s)))"""
+
+_HISTORY_SQL = """INSERT INTO order_status_history (order_id, status, changed_by, changed_at)
+VALUES (%(order_id)s, 'pending', %(changed_by)s::text, now())"""
+
+
 def _place(
     conn: Connection[Any],
     guest_id: uuid.UUID,
@@ -253,34 +339,47 @@ def _place(
     idempotency_key: str | None,
     fingerprint: str,
 ) -> dict[str, Any]:
-    if idempotency_key is not None and _key_used(conn, guest_id, idempotency_key):
-        raise _AlreadyPlaced
-    # Checked before taking our turn, so the turn is short; reported after the bar's
-    # own refusals (a closed bar matters more than a missing lime).
-    names, unavailable = _orderable_drinks(conn, [item.drink_id for item in request.items])
+    """One pipeline: read the bar's state, check the drinks, write the guest's guard row,
+    claim a queue slot and a pickup number, insert the order, its items and its history.
+    Nothing waits for anything in between; a refusal found in the answers rolls it all
+    back (db.write), so a refused order writes nothing and holds no slot or number."""
+    order_id = uuid.uuid4()
+    params: dict[str, Any] = {
+        "order_id": order_id,
+        "guest_id": guest_id,
+        "guest_name": guest_name,
+        "key": idempotency_key,
+        "request_hash": fingerprint,
+        "notes": request.notes,
+        "changed_by": str(guest_id),
+        "bar_id": bar.BAR_ID,
+        "default_queue": bar.DEFAULTS["max_queue"],
+        "drink_ids": list({item.drink_id for item in request.items}),
+        "slot_start": _pick.random(),
+        "number_start": _pick.randint(1, PICKUP_NUMBER_MAX),
+    }
+    item_values, item_params = [], []
+    for position, item in enumerate(request.items):
+        item_values.append("(%s::int, %s::uuid, %s::int, %s::text)")
+        item_params += [position, item.drink_id, item.quantity, item.notes]
+    with conn.pipeline():
+        state_cur = conn.execute(_STATE_SQL, params)
+        conn.execute(_GUARD_SQL, params)
+        order_cur = conn.execute(_INSERT_ORDER_SQL, params)
+        conn.execute(_CLAIM_SQL, params)
+        conn.execute(
+            """INSERT INTO order_items (order_id, position, drink_id, drink_name, quantity, notes)
+               SELECT %s, v.position, v.drink_id, d.name, v.quantity, v.notes
+               FROM (VALUES """
+            + ", ".join(item_values)
+            + """) AS v(position, drink_id, quantity, notes) JOIN drinks d ON d.id = v.drink_id""",
+            [order_id, *item_params],
+        )
+        conn.execute(_HISTORY_SQL, params)
+    state, row = state_cur.fetchone(), order_cur.fetchone()
+    names, unavailable = _check_drinks(state, [item.drink_id for item in request.items])
 
-    # Take our turn (see the module docstring): all that follows sees every order
-    # committed before ours, and everything it needs comes back in one round trip.
-    number = _next_pickup_number(conn)
-    state = conn.execute(
-        """SELECT b.is_open, b.message, b.max_queue, b.max_active_per_guest,
-                  (SELECT count(*) FROM orders WHERE status = ANY(%(queued)s)) AS queued,
-                  (SELECT count(*) FROM orders
-                    WHERE guest_id = %(guest_id)s AND status = ANY(%(active)s)) AS mine,
-                  (SELECT name FROM guests WHERE id = %(guest_id)s) AS guest_name,
-                  EXISTS (SELECT 1 FROM orders
-                          WHERE guest_id = %(guest_id)s AND idempotency_key = %(key)s) AS key_used
-           FROM (SELECT 1) AS one LEFT JOIN bar_settings b ON b.id = %(bar_id)s""",
-        {
-            "queued": list(QUEUED),
-            "active": list(ACTIVE),
-            "guest_id": guest_id,
-            "key": idempotency_key,
-            "bar_id": bar.BAR_ID,
-        },
-    ).fetchone()
     if state["key_used"]:
-        # A parallel retry committed while we waited: roll back our number, return its order.
         raise _AlreadyPlaced
     settings = {k: bar.DEFAULTS[k] if state[k] is None else state[k] for k in bar.DEFAULTS}
     if not settings["is_open"]:
@@ -294,80 +393,41 @@ def _place(
         )
     if unavailable:
         raise DrinkUnavailable(unavailable)
-    # The guest's registered name wins over the token's copy; admins have no guest row.
-    guest_name = state["guest_name"] or guest_name
-
-    row = conn.execute(
-        """INSERT INTO orders (number, guest_id, guest_name, status, notes, idempotency_key, request_hash)
-           VALUES (%s, %s, %s, 'pending', %s, %s, %s)
-           RETURNING id, number, guest_id, guest_name, status, notes, created_at, updated_at""",
-        (number, guest_id, guest_name, request.notes, idempotency_key, fingerprint),
-    ).fetchone()
-    order_id = row["id"]
-    values = []
-    params: list[Any] = []
-    for position, item in enumerate(request.items):
-        values.append("(%s, %s, %s, %s, %s, %s)")
-        params += [order_id, position, item.drink_id, names[item.drink_id], item.quantity, item.notes]
-    conn.execute(
-        "INSERT INTO order_items (order_id, position, drink_id, drink_name, quantity, notes) VALUES "
-        + ", ".join(values),
-        params,
-    )
-    conn.execute(
-        """INSERT INTO order_status_history (order_id, status, changed_by, changed_at)
-           VALUES (%s, 'pending', %s, %s)""",
-        (order_id, str(guest_id), row["created_at"]),
-    )
+    if row is None:
+        # No free pickup number (every one is on an order still waiting) or, while the
+        # queue holds orders from beyond max_queue, no free slot below it.
+        raise QueueFull("every pickup number is taken by an order waiting to be picked up; try again soon")
+    if state["outside"]:
+        # Orders hold slots beyond max_queue (it was lowered, or they predate the slots):
+        # the slots alone no longer bound the queue, the count does. Writing slot 0 makes
+        # concurrent placements in this state conflict, so each counts after the other.
+        conn.execute("UPDATE order_slots SET order_id = NULL WHERE kind = 'queue' AND n = %s", (SERIAL_SLOT,))
     items = [
         {"drink_id": str(item.drink_id), "name": names[item.drink_id], "quantity": item.quantity, "notes": item.notes}
         for item in request.items
     ]
     history = [{"status": "pending", "at": _iso(row["created_at"]), "reason": ""}]
-    return _order_from_row(row, items, history)
-
-
-def _key_used(conn: Connection[Any], guest_id: uuid.UUID, key: str) -> bool:
-    return (
-        conn.execute(
-            "SELECT 1 FROM orders WHERE guest_id = %s AND idempotency_key = %s", (guest_id, key)
-        ).fetchone()
-        is not None
+    return _order_from_row(
+        {**row, "id": order_id, "guest_id": guest_id, "status": "pending", "notes": request.notes}, items, history
     )
 
 
-def _next_pickup_number(conn: Connection[Any]) -> int:
-    row = conn.execute(
-        "UPDATE order_counters SET value = value %% %s + 1 WHERE id = %s RETURNING value",
-        (PICKUP_NUMBER_MAX, PICKUP_COUNTER_ID),
-    ).fetchone()
-    if row is None:
-        # The migration seeds the row; should it be missing, start again at 1 (a
-        # concurrent insert conflicts on the primary key and the transaction is retried).
-        conn.execute("INSERT INTO order_counters (id, value) VALUES (%s, 1)", (PICKUP_COUNTER_ID,))
-        return 1
-    return int(row["value"])
-
-
-def _orderable_drinks(conn: Connection[Any], drink_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, str], str]:
+def _check_drinks(state: dict[str, Any], drink_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, str], str]:
     """Every drink must exist, be on the menu and have its ingredients in stock.
     Returns drink id -> name (the snapshot the order keeps), and why the first drink
     that is not orderable is not ("" when all are)."""
-    rows = conn.execute(
-        f"""SELECT d.id, d.name, d.archived_at IS NULL AND s.archived_at IS NULL AS on_menu,
-                   {AVAILABLE_SQL} AS available
-            FROM drinks d LEFT JOIN sections s ON s.id = d.section_id
-            WHERE d.id = ANY(%s)""",
-        (list(set(drink_ids)),),
-    ).fetchall()
-    found = {row["id"]: row for row in rows}
+    found = {
+        drink_id: (name, on_menu, available)
+        for drink_id, name, on_menu, available in zip(
+            state["ids"] or [], state["names"] or [], state["on_menu"] or [], state["available"] or [], strict=True
+        )
+    }
     for drink_id in drink_ids:
-        row = found.get(drink_id)
-        if row is None or not row["on_menu"]:
+        if drink_id not in found or not found[drink_id][1]:
             return {}, f"drink {drink_id} is not on the menu"
-        if not row["available"]:
-            return {}, f"{row['name']} is not available right now"
-    return {drink_id: row["name"] for drink_id, row in found.items()}, ""
+        if not found[drink_id][2]:
+            return {}, f"{found[drink_id][0]} is not available right now"
+    return {drink_id: name for drink_id, (name, _, _) in found.items()}, ""
 
 
 # ---------------------------------------------------------------- moving an order

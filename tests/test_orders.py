@@ -153,13 +153,46 @@ def test_place_order_records_order_items_and_history(db: Any, admin_conn: Any, d
     assert [(i["position"], i["drink_name"], i["quantity"]) for i in items] == [(0, "Margarita", 2), (1, "Mojito", 1)]
 
 
-def test_pickup_numbers_count_up_and_wrap_after_999(db: Any, admin_conn: Any, drinks: dict) -> None:
-    admin_conn.execute("UPDATE order_counters SET value = 998 WHERE id = 'pickup'")
-    numbers = [
-        orders.place_order(db, uuid.uuid4(), "Ada", request_for(drinks["Margarita"])).order["number"]
-        for _ in range(3)
-    ]
-    assert numbers == [999, 1, 2]
+def test_pickup_numbers_are_short_and_unique_among_waiting_orders(db: Any, admin_conn: Any, drinks: dict) -> None:
+    placed = [orders.place_order(db, uuid.uuid4(), "Ada", request_for(drinks["Margarita"])).order for _ in range(40)]
+    # Some are made and wait for pickup: a ready order keeps its number.
+    for order in placed[:10]:
+        for status in (OrderStatus.IN_PROGRESS, OrderStatus.READY):
+            db.write(orders.transition, uuid.UUID(order["id"]), status, "", "host")
+    placed += [orders.place_order(db, uuid.uuid4(), "Ada", request_for(drinks["Margarita"])).order for _ in range(40)]
+    numbers = [order["number"] for order in placed]
+    assert all(1 <= n <= orders.PICKUP_NUMBER_MAX for n in numbers)
+    assert len(set(numbers)) == len(numbers) == 80
+    stored = admin_conn.execute(
+        "SELECT number, queue_slot FROM orders WHERE id = ANY(%s)", ([uuid.UUID(o["id"]) for o in placed],)
+    ).fetchall()
+    assert sorted(row["number"] for row in stored) == sorted(numbers)
+    # The 70 still in the queue hold 70 different slots within the limit.
+    queued = admin_conn.execute(
+        "SELECT queue_slot FROM orders WHERE id = ANY(%s) AND status IN ('pending', 'in_progress')",
+        ([uuid.UUID(o["id"]) for o in placed],),
+    ).fetchall()
+    slots = [row["queue_slot"] for row in queued]
+    assert len(slots) == 70 and len(set(slots)) == 70 and all(1 <= slot <= 500 for slot in slots)
+
+
+def test_the_last_free_pickup_number_is_found_and_then_the_numbers_run_out(
+    db: Any, admin_conn: Any, drinks: dict
+) -> None:
+    holder = orders.place_order(db, uuid.uuid4(), "Ada", request_for(drinks["Margarita"])).order
+    # Arrange: every number but 321 is held by an order still waiting (the holder).
+    admin_conn.execute(
+        "UPDATE order_slots SET order_id = %s WHERE kind = 'pickup' AND n <> 321", (uuid.UUID(holder["id"]),)
+    )
+    last = orders.place_order(db, uuid.uuid4(), "Bob", request_for(drinks["Margarita"])).order
+    assert last["number"] == 321
+    late = uuid.uuid4()
+    with pytest.raises(QueueFull, match="pickup number"):
+        orders.place_order(db, late, "Cy", request_for(drinks["Margarita"]))
+    assert order_rows(admin_conn, late) == []
+    # Picking up frees every number the holder held.
+    db.write(orders.transition, uuid.UUID(holder["id"]), OrderStatus.CANCELLED, "test", "host")
+    assert orders.place_order(db, late, "Cy", request_for(drinks["Margarita"])).created
 
 
 def test_guest_name_comes_from_the_guests_table(db: Any, admin_conn: Any, drinks: dict) -> None:
@@ -254,12 +287,28 @@ def test_drinks_must_be_on_the_menu_and_available(db: Any, admin_conn: Any, drin
     assert order_rows(admin_conn, guest) == []
 
 
-def test_a_refused_order_does_not_use_up_a_pickup_number(db: Any, admin_conn: Any, drinks: dict) -> None:
-    before = admin_conn.execute("SELECT value FROM order_counters WHERE id = 'pickup'").fetchone()["value"]
-    with pytest.raises(DrinkUnavailable):
-        orders.place_order(db, uuid.uuid4(), "Ada", request_for(uuid.uuid4()))
-    after = admin_conn.execute("SELECT value FROM order_counters WHERE id = 'pickup'").fetchone()["value"]
-    assert after == before
+def _claim_rows(conn: Any) -> list[tuple[Any, ...]]:
+    slots = conn.execute("SELECT kind, n, order_id FROM order_slots ORDER BY kind, n").fetchall()
+    guards = conn.execute("SELECT guest_id, placed_at FROM order_guest_guards ORDER BY guest_id").fetchall()
+    return [tuple(row.values()) for row in slots + guards]
+
+
+@pytest.mark.parametrize("refusal", ["drink", "closed", "queue", "guest"])
+def test_a_refused_order_holds_no_slot_number_or_guard(db: Any, admin_conn: Any, drinks: dict, refusal: str) -> None:
+    guest = uuid.uuid4()
+    request = request_for(uuid.uuid4() if refusal == "drink" else drinks["Margarita"])
+    if refusal == "closed":
+        _set_bar(admin_conn, is_open=False, message="", max_queue=500, max_active_per_guest=20)
+    elif refusal == "queue":
+        _set_bar(admin_conn, is_open=True, message="", max_queue=1, max_active_per_guest=20)
+        orders.place_order(db, uuid.uuid4(), "Ada", request_for(drinks["Margarita"]))
+    elif refusal == "guest":
+        _set_bar(admin_conn, is_open=True, message="", max_queue=500, max_active_per_guest=1)
+        orders.place_order(db, guest, "Ada", request_for(drinks["Margarita"]))
+    before = _claim_rows(admin_conn)
+    with pytest.raises((DrinkUnavailable, BarClosed, QueueFull, TooManyActiveOrders)):
+        orders.place_order(db, guest, "Ada", request)
+    assert _claim_rows(admin_conn) == before
 
 
 # ---------------------------------------------------------------- idempotency (domain)
@@ -350,6 +399,194 @@ def test_a_twin_committing_after_the_lookups_meets_the_unique_index(
     assert len(results) == 1 and isinstance(results[0], orders.Placement), results
     assert (results[0].created, results[0].order["id"]) == (False, str(twin_id))
     assert len(order_rows(admin_conn, guest)) == 1
+
+
+# ---------------------------------------------------------------- no hot row (domain)
+#
+# A placement claims a queue slot and a pickup number (a walk from a random start) and
+# writes its guest's guard row; nothing else is shared. These tests hold one placement's
+# transaction open on its own writer connection (REPEATABLE READ, as db.write runs it)
+# and watch whether a second placement has to wait for it.
+
+
+class _Pinned:
+    """Stands in for orders._pick: every placement starts its walks at the same place."""
+
+    def __init__(self, slot_start: float, number_start: int) -> None:
+        self.slot_start, self.number_start = slot_start, number_start
+
+    def random(self) -> float:
+        return self.slot_start
+
+    def randint(self, low: int, high: int) -> int:
+        return self.number_start
+
+
+def _open_placement(database_url: str, guest: uuid.UUID, request: OrderRequest) -> tuple[Any, dict[str, Any]]:
+    """A placement done but not committed: (its connection, its order)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    conn = psycopg.connect(database_url, options="-c role=da_writer", row_factory=dict_row)
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    return conn, orders._place(conn, guest, "Ada", request, None, orders.request_fingerprint(request))
+
+
+def _waiting_on_a_lock(admin_conn: Any) -> bool:
+    return (
+        admin_conn.execute(
+            """SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+               AND wait_event_type = 'Lock' AND backend_type = 'client backend'"""
+        ).fetchone()
+        is not None
+    )
+
+
+def _place_in_thread(guest: uuid.UUID, request: OrderRequest) -> tuple[threading.Thread, list[Any]]:
+    results: list[Any] = []
+
+    def place() -> None:
+        own = Database()
+        try:
+            results.append(orders.place_order(own, guest, "Bob", request))
+        except Exception as exc:  # asserted on by the caller
+            results.append(exc)
+        finally:
+            own.close()
+
+    worker = threading.Thread(target=place)
+    worker.start()
+    return worker, results
+
+
+def _wait_for(condition: Callable[[], bool], worker: threading.Thread, what: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert worker.is_alive() or condition(), f"the placement ended before {what}"
+
+
+def test_two_guests_placing_at_once_write_no_common_row(
+    database_url: str, admin_conn: Any, drinks: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While Ada's placement is open (its rows written, not committed), Bob's, starting
+    elsewhere, commits without waiting: no row both write, so on DSQL no conflict."""
+    monkeypatch.setattr(orders, "_pick", _Pinned(0.1, 100))
+    conn, ada = _open_placement(database_url, uuid.uuid4(), request_for(drinks["Margarita"]))
+    try:
+        monkeypatch.setattr(orders, "_pick", _Pinned(0.6, 600))
+        worker, results = _place_in_thread(uuid.uuid4(), request_for(drinks["Mojito"]))
+        worker.join(timeout=30)
+        assert not worker.is_alive(), "Bob's placement waited for Ada's open transaction"
+        assert isinstance(results[0], orders.Placement), results
+        assert results[0].order["number"] != ada["number"]
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_two_placements_that_pick_the_same_slot_conflict_and_one_moves_on(
+    database_url: str, admin_conn: Any, drinks: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same start, so the same free slot and number: the second waits for the first,
+    fails with 40001 when it commits (as DSQL would at commit) and its retry takes the
+    next free ones."""
+    from chalicelib.db import RETRIES
+
+    monkeypatch.setattr(orders, "_pick", _Pinned(0.2, 200))
+    conn, first = _open_placement(database_url, uuid.uuid4(), request_for(drinks["Margarita"]))
+    try:
+        RETRIES.reset()
+        worker, results = _place_in_thread(uuid.uuid4(), request_for(drinks["Mojito"]))
+        _wait_for(lambda: _waiting_on_a_lock(admin_conn), worker, "the second placement to wait")
+        conn.commit()
+        worker.join(timeout=30)
+    finally:
+        conn.close()
+    assert len(results) == 1 and isinstance(results[0], orders.Placement), results
+    second = results[0].order
+    assert RETRIES.count >= 1
+    assert second["number"] != first["number"]
+    slots = admin_conn.execute(
+        "SELECT id, queue_slot FROM orders WHERE id = ANY(%s)", ([uuid.UUID(first["id"]), uuid.UUID(second["id"])],)
+    ).fetchall()
+    assert len({row["queue_slot"] for row in slots}) == 2
+
+
+def test_one_guest_placing_twice_at_once_is_counted_exactly(
+    database_url: str, admin_conn: Any, drinks: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guest's guard row: the second placement waits for the first and, retried,
+    counts it. With a limit of one, it is refused."""
+    _set_bar(admin_conn, is_open=True, message="", max_queue=500, max_active_per_guest=1)
+    guest = uuid.uuid4()
+    monkeypatch.setattr(orders, "_pick", _Pinned(0.3, 300))
+    conn, _ = _open_placement(database_url, guest, request_for(drinks["Margarita"]))
+    try:
+        monkeypatch.setattr(orders, "_pick", _Pinned(0.8, 800))  # a different slot and number
+        worker, results = _place_in_thread(guest, request_for(drinks["Mojito"]))
+        _wait_for(lambda: _waiting_on_a_lock(admin_conn), worker, "the second placement to wait")
+        conn.commit()
+        worker.join(timeout=30)
+    finally:
+        conn.close()
+    assert len(results) == 1 and isinstance(results[0], TooManyActiveOrders), results
+    assert len(order_rows(admin_conn, guest)) == 1
+
+
+def test_many_guests_at_once_place_every_order_with_few_retries(admin_conn: Any, drinks: dict) -> None:
+    """8 clients, 15 orders each, all different guests: every order placed, numbers and
+    slots unique among the orders waiting, and conflicts rare (a global counter row made
+    most placements retry)."""
+    from chalicelib.db import RETRIES
+
+    RETRIES.reset()
+    results = in_parallel(
+        8,
+        lambda own: [
+            orders.place_order(own, uuid.uuid4(), "Ada", request_for(drinks["Margarita"])) for _ in range(15)
+        ],
+    )
+    retries = RETRIES.reset()
+    placed = [p for per_client in results for p in per_client]
+    assert len(placed) == 120, results
+    assert len({p.order["number"] for p in placed}) == 120
+    slots = admin_conn.execute(
+        "SELECT queue_slot FROM orders WHERE id = ANY(%s)", ([uuid.UUID(p.order["id"]) for p in placed],)
+    ).fetchall()
+    assert len({row["queue_slot"] for row in slots}) == 120
+    assert retries <= 24, f"{retries} retries for 120 orders"
+
+
+def test_lowering_the_queue_limit_below_the_queue_keeps_it_exact(admin_conn: Any, drinks: dict) -> None:
+    """Two queued orders hold no slot within max_queue (4): one holds slot 400 (the host
+    lowered the limit), one none (placed before the slots existed). The free slots alone
+    would let 4 more in; the count lets in 2, and placements in this state take turns on
+    slot 0, so none slips past the count."""
+    _set_bar(admin_conn, is_open=True, message="", max_queue=4, max_active_per_guest=20)
+    own = Database()
+    try:
+        outsider = orders.place_order(own, uuid.uuid4(), "Ada", request_for(drinks["Margarita"])).order
+        legacy = orders.place_order(own, uuid.uuid4(), "Ada", request_for(drinks["Margarita"])).order
+    finally:
+        own.close()
+    outsider_id, legacy_id = uuid.UUID(outsider["id"]), uuid.UUID(legacy["id"])
+    admin_conn.execute(
+        "UPDATE order_slots SET order_id = NULL WHERE kind = 'queue' AND order_id = ANY(%s)",
+        ([outsider_id, legacy_id],),
+    )
+    admin_conn.execute("UPDATE order_slots SET order_id = %s WHERE kind = 'queue' AND n = 400", (outsider_id,))
+    admin_conn.execute("UPDATE orders SET queue_slot = 400 WHERE id = %s", (outsider_id,))
+    admin_conn.execute("UPDATE orders SET queue_slot = NULL WHERE id = %s", (legacy_id,))
+    results = in_parallel(
+        10, lambda own: orders.place_order(own, uuid.uuid4(), "Ada", request_for(drinks["Margarita"]))
+    )
+    assert sum(isinstance(r, orders.Placement) for r in results) == 2, results
+    assert sum(isinstance(r, QueueFull) for r in results) == 8, results
+    queued = admin_conn.execute("SELECT count(*) AS n FROM orders WHERE status IN ('pending', 'in_progress')")
+    assert queued.fetchone()["n"] == 4
 
 
 # ---------------------------------------------------------------- moving orders (domain)
