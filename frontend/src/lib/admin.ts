@@ -25,8 +25,21 @@ export interface AdminDrink extends Drink {
   archived: boolean;
   photo_prompt: string | null;
   photo_prompt_source: string | null;
+  /** The AI photo made from the prompt (kept while an uploaded photo wins). */
+  generated_image: GeneratedImage | null;
   created_at: string;
   updated_at: string;
+}
+
+export interface GeneratedImage {
+  url: string;
+  width: number | null;
+  height: number | null;
+  seed: number | null;
+  model_id: string | null;
+  prompt_version: string | null;
+  attempt: number | null;
+  created_at: string | null;
 }
 
 export interface AdminSection {
@@ -38,7 +51,20 @@ export interface AdminSection {
   active_drinks: number;
 }
 
-export interface AdminIngredient {
+export const FLAVOURS = ["sweet", "sour", "bitter", "fruity", "herbal", "spicy", "smoky", "creamy", "fizzy"] as const;
+export type Flavour = (typeof FLAVOURS)[number];
+export const ALLERGEN_KEYS = ["egg", "dairy", "tree_nuts", "peanuts", "gluten", "soy", "fish", "sulphites", "celery"] as const;
+
+/** An ingredient's taste (0-3 per flavour) and contents, edited in the console (docs/recommendations.md). */
+export interface IngredientTraits {
+  flavour: Record<Flavour, number>;
+  allergens: string[];
+  vegan: boolean;
+  contains_alcohol: boolean;
+  abv: number | null;
+}
+
+export interface AdminIngredient extends IngredientTraits {
   id: string;
   name: string;
   category: string;
@@ -96,6 +122,12 @@ export const adminApi = {
   updateDrink: (id: string, body: Partial<DrinkInput> & { archived?: boolean }) =>
     send<AdminDrink>("PUT", `/admin/drinks/${encodeURIComponent(id)}`, body),
   archiveDrink: (id: string) => send<AdminDrink>("DELETE", `/admin/drinks/${encodeURIComponent(id)}`),
+  /** Another AI photo (202: the picture handler makes it shortly). */
+  regeneratePicture: (id: string) =>
+    send<{ attempt: number; status: string }>("POST", `/admin/drinks/${encodeURIComponent(id)}/picture/regenerate`),
+  /** "Use my photo instead": an uploaded photo becomes the drink's picture. */
+  usePhoto: (id: string, imageKey: string) =>
+    send<AdminDrink>("POST", `/admin/drinks/${encodeURIComponent(id)}/picture/photo`, { image_key: imageKey }),
   sections: () => get<AdminSection[]>("/admin/sections"),
   createSection: (body: { name: string; description: string }) => send<AdminSection>("POST", "/admin/sections", body),
   updateSection: (id: string, body: Partial<Pick<AdminSection, "name" | "description" | "position" | "archived">>) =>
@@ -104,7 +136,10 @@ export const adminApi = {
   ingredients: () => get<AdminIngredient[]>("/admin/ingredients"),
   createIngredient: (body: { name: string; category: string; in_stock: boolean }) =>
     send<AdminIngredient>("POST", "/admin/ingredients", body),
-  updateIngredient: (id: string, body: Partial<Pick<AdminIngredient, "name" | "category" | "in_stock">>) =>
+  updateIngredient: (
+    id: string,
+    body: Partial<Pick<AdminIngredient, "name" | "category" | "in_stock">> & Partial<IngredientTraits>,
+  ) =>
     send<AdminIngredient>("PUT", `/admin/ingredients/${encodeURIComponent(id)}`, body),
   orders: () => get<Order[]>("/admin/orders"),
   moveOrder: (id: string, status: OrderStatus, reason = "") =>
