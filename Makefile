@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.local/run
 
-.PHONY: local test lint migrate seed bench package clean-local venv reset-admin-password frontend bundle-size e2e-deps publish-web
+.PHONY: local test lint migrate seed bench party package clean-local venv reset-admin-password frontend bundle-size e2e-deps publish-web
 
 # The web app (frontend/): rebuilt only when its sources or dependencies change.
 WEB        := frontend
@@ -75,6 +75,11 @@ seed: $(STAMP)
 ## Measured, not asserted: cold start, latency, round trips.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## A party on a fresh local stack of its own (free ports, temporary database): 60 guests,
+## two orders each; per-route p50/p95 and the checks (exit 1 when one fails). PARTY_ARGS=...
+party: $(STAMP)
+	$(BIN)/python benchmarks/party_load.py $(PARTY_ARGS)
 
 ## The CloudFormation that `chalice deploy` would create, offline (STAGE=dev|prod).
 package: $(STAMP)
