@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +21,18 @@ from tests.e2e.test_guest_menu import api_get, assert_no_horizontal_scroll, card
 pytestmark = pytest.mark.e2e
 
 NEVER_FOR_THEM = {"Whiskey Sour", "Piña Colada"}  # egg white; sweet and creamy
+# Each page waits on the API (profile, picks, similar): give it room on a busy 2-core machine.
+# Still a wait on a condition, never a sleep.
+EXPECT_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(autouse=True)
+def patient_expect() -> Iterator[None]:
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    try:
+        yield
+    finally:
+        expect.set_options(timeout=5_000)  # Playwright's default, for the other modules
 
 
 def guest_token(session: PageSession) -> str:
@@ -207,6 +220,8 @@ def test_rating_a_drink_and_similar_drinks(stack: Stack, admin_api: Api, phone: 
     assert json.loads(answer.value.request.post_data or "{}") == {"rating": 1}
     expect(up).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_text("Noted: more like this.")).to_be_visible()
+    token = guest_token(phone)
+    assert {"drink_id": negroni["id"], "rating": 1} in guest_get(stack, token, "/me/ratings")
     assert_no_horizontal_scroll(phone)
     phone.shot("rated-up")
     page.reload()
@@ -218,6 +233,16 @@ def test_rating_a_drink_and_similar_drinks(stack: Stack, admin_api: Api, phone: 
     assert answer.value.ok and json.loads(answer.value.request.post_data or "{}") == {"rating": -1}
     expect(down).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_test_id("thumb-up")).to_have_attribute("aria-pressed", "false")
+    assert {"drink_id": negroni["id"], "rating": -1} in guest_get(stack, token, "/me/ratings")
+    # A thumbs down is never recommended back.
+    assert negroni["id"] not in {r["drink"]["id"] for r in guest_get(stack, token, "/recommendations?limit=20")}
+
+    # Tapping the pressed thumb again takes the rating back (rating 0).
+    with page.expect_response(lambda r: r.request.method == "PUT" and "/me/ratings/" in r.url) as answer:
+        down.click()
+    assert answer.value.ok and json.loads(answer.value.request.post_data or "{}") == {"rating": 0}
+    expect(down).to_have_attribute("aria-pressed", "false")
+    assert all(r["drink_id"] != negroni["id"] for r in guest_get(stack, token, "/me/ratings"))
 
     # A similar drink opens its own page, with its own neighbours.
     first = similar[0]["drink"]
