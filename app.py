@@ -59,6 +59,7 @@ from chalicelib.validation import (
     json_body,
     parse,
     parse_idempotency_key,
+    parse_origin,
     parse_uuid,
     query_dict,
 )
@@ -428,7 +429,7 @@ def admin_update_bartender() -> dict[str, Any]:
 
 def _join_base_url() -> str:
     """Configured web app origin; else the admin console's own origin (same web app)."""
-    return settings().join_base_url or (app.current_request.headers.get("origin") or "").rstrip("/")
+    return settings().join_base_url or parse_origin(app.current_request.headers.get("origin"))
 
 
 @app.route("/admin/registration-codes", methods=["POST"], authorizer=token_authorizer, api_key_required=True)

@@ -35,11 +35,17 @@ class DrinkQuery(BaseModel):
     alcohol_free: bool | None = None
 
 
+MAX_DESCRIBED_ERRORS = 10  # a body with 20,000 unknown keys gets a short answer
+
+
 def _describe(error: ValidationError) -> str:
     parts = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    for item in items[:MAX_DESCRIBED_ERRORS]:
         where = ".".join(str(p) for p in item["loc"]) or "body"
         parts.append(f"{where}: {item['msg']}")
+    if len(items) > MAX_DESCRIBED_ERRORS:
+        parts.append(f"and {len(items) - MAX_DESCRIBED_ERRORS} more")
     return "; ".join(parts)
 
 
@@ -178,6 +184,17 @@ class BarSettingsUpdate(BaseModel):
 
 # Visible ASCII, inner spaces allowed: what clients put in headers (UUIDs, ULIDs, ...).
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,98}[\x21-\x7e])?")
+
+
+# A browser's Origin header: scheme, host (name, IPv4 or [IPv6]) and port, nothing else.
+_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?")
+
+
+def parse_origin(value: str | None) -> str:
+    """The Origin header when it is a plain http(s) origin, else "" (a made-up or
+    oversized one must not end up in join links and their QR codes)."""
+    origin = (value or "").rstrip("/")
+    return origin if _ORIGIN.fullmatch(origin) else ""
 
 
 def parse_idempotency_key(value: str | None) -> str | None:

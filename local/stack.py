@@ -4,10 +4,18 @@ Starts the embedded PostgreSQL (unless DATABASE_URL is set), migrates and seeds,
 starts the AWS emulator (moto server), `chalice local --stage local`, and the gateway
 on one port; prints the URLs; Ctrl-C stops every process it started. Data lives
 under .local/ and survives a restart.
+
+Lifecycle: SIGINT (Ctrl-C) and SIGTERM stop the stack and every child, exit code 0, even
+when it was started with SIGINT ignored (a shell's background job, some service managers).
+The children share the stack's process group (`kill -- -PGID` stops all of it) and ignore
+SIGINT (the stack stops them itself, in order). On Linux each child also gets SIGTERM
+when the stack dies (PR_SET_PDEATHSIG), so a stack killed with SIGKILL leaves nothing
+behind. The emulator's per-request log goes to .local/logs/emulator.log, not the console.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import signal
@@ -16,7 +24,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,12 +37,49 @@ from local.pg import LOCAL_DIR, ensure_database, start_embedded  # noqa: E402
 # Copies of uploaded photos (the emulator keeps objects only in memory).
 LOCAL_MEDIA_DIR = Path(os.environ.get("LOCAL_MEDIA_DIR") or LOCAL_DIR / "media").resolve()
 
+# Logs of the children that would flood the console (the emulator logs every request).
+LOG_DIR = Path(os.environ.get("LOCAL_LOG_DIR") or LOCAL_DIR / "logs").resolve()
+
 PORT = int(os.environ.get("PORT", "8000"))
 API_PORT = int(os.environ.get("API_PORT", "8001"))
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "5001"))
 BIN = Path(sys.executable).parent
 # The local sign-in's issuer: a fixed identifier (phones reach the gateway by another address).
 AUTH_ISSUER = f"http://127.0.0.1:{PORT}"
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# Loaded before any fork: the child only calls it (preexec_fn must not import or allocate much).
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def child_setup(parent_pid: int) -> Callable[[], None]:
+    """Runs in each child between fork and exec."""
+
+    def setup() -> None:
+        # Ctrl-C in a terminal signals the whole process group; the stack stops its
+        # children itself (SIGTERM, in order), so they ignore SIGINT.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if _LIBC is not None:
+            # SIGTERM when the stack dies, even by SIGKILL; kept across exec.
+            _LIBC.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+            if os.getppid() != parent_pid:  # the stack died before prctl took effect
+                os._exit(1)
+
+    return setup
+
+
+def stop_on_signals() -> None:
+    """SIGINT and SIGTERM stop the stack, installed explicitly: a process started with
+    SIGINT ignored (`make local &`) would otherwise never see Ctrl-C's KeyboardInterrupt."""
+
+    def handler(signum: int, _frame: Any) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # once: the stop itself is not interrupted
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
 
 
 def lan_addresses() -> list[str]:
@@ -87,6 +134,15 @@ def prepare_database() -> str:
 
 
 def main() -> int:
+    stop_on_signals()
+    try:
+        return run()
+    except KeyboardInterrupt:
+        print("\nstopped")
+        return 0
+
+
+def run() -> int:
     print("drink-assistant: starting the local stack")
     database_url = prepare_database()
     admin_password = hosted_login.ensure_state(LOCAL_DIR / "auth")  # first run only, else None
@@ -119,9 +175,22 @@ def main() -> int:
             print(hosted_login.password_box("admin", admin_password, headline="admin sign-in (first run)") + "\n")
             admin_password = None
 
-    def start(name: str, args: list[str]) -> None:
-        print(f"  starting {name}")
-        children.append(subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True))
+    names: dict[int, str] = {}
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    emulator_log = LOG_DIR / "emulator.log"
+
+    def start(name: str, args: list[str], log: Path | None = None) -> None:
+        print(f"  starting {name}" + (f" (log: {log})" if log else ""))
+        out = log.open("ab") if log else None
+        try:
+            child = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=out, stderr=out, preexec_fn=child_setup(os.getpid())
+            )
+        finally:
+            if out:
+                out.close()  # the child has its own copy
+        names[child.pid] = name
+        children.append(child)
 
     def stop(*_: object) -> None:
         for child in children:
@@ -131,11 +200,16 @@ def main() -> int:
             try:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
+                print(f"  {names.get(child.pid, child.pid)} did not stop in 10 s: killed")
                 child.kill()
+                child.wait()
 
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        start("AWS emulator (moto)", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(EMULATOR_PORT)])
+        start(
+            "AWS emulator (moto)",
+            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(EMULATOR_PORT)],
+            log=emulator_log,
+        )
         wait_until(lambda: http_ok(f"http://127.0.0.1:{EMULATOR_PORT}/moto-api/"), "the AWS emulator")
         # Bus, rules, queues and DLQs before the API can publish; then the runner that
         # feeds the queues to the app's event handlers (as Lambda does in AWS).
@@ -177,12 +251,13 @@ def main() -> int:
         for address in lan_addresses():
             print(f"  on phones   http://{address}:{PORT}/")
         print(f"  API         http://localhost:{PORT}/api/drinks")
-        print(f"  emulator    http://127.0.0.1:{EMULATOR_PORT}/")
-        print("Ctrl-C stops everything; data stays in .local/\n")
+        print(f"  emulator    http://127.0.0.1:{EMULATOR_PORT}/ (its log: {emulator_log})")
+        print("Ctrl-C (or SIGTERM) stops everything; data stays in .local/\n")
         show_admin_password()
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
-        print("a process exited; stopping the stack")
+        gone = [f"{names[c.pid]} (exit code {c.returncode})" for c in children if c.poll() is not None]
+        print(f"{', '.join(gone)} stopped on its own; stopping the stack (emulator log: {emulator_log})")
         return 1
     except KeyboardInterrupt:
         print("\nstopping")

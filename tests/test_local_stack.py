@@ -3,6 +3,7 @@ every process on Ctrl-C, and a restart changes and duplicates nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -28,7 +29,16 @@ def fetch(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-def run_stack(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_stack(
+    database_url: str, log: Path, *, sigint_ignored: bool = False
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`make local` on free ports, as the leader of its own process group (the stack's
+    children share it: `kill_group` ends all of it). With `sigint_ignored`, started as a
+    shell's background job would start it."""
     port = free_port()
     env = {
         **os.environ,
@@ -37,24 +47,60 @@ def run_stack(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], in
         "API_PORT": str(free_port()),
         "EMULATOR_PORT": str(free_port()),
         "LOCAL_MEDIA_DIR": str(log.parent / "media"),
+        "LOCAL_LOG_DIR": str(log.parent / "logs"),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "local/stack.py"], cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
-    wait_for(
-        lambda: fetch(f"http://127.0.0.1:{port}/api/bar")[0] == 200,
-        "the API behind the gateway",
-        120,
-        alive=lambda: proc.poll() is None,
-    )
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "local/stack.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_ignore_sigint if sigint_ignored else None,
+        )
+    try:
+        wait_for(
+            lambda: fetch(f"http://127.0.0.1:{port}/api/bar")[0] == 200,
+            "the API behind the gateway",
+            120,
+            alive=lambda: proc.poll() is None,
+        )
+    except BaseException:
+        kill_group(proc)
+        raise
     return proc, port
 
 
-def stop(proc: subprocess.Popen[bytes]) -> list[int]:
-    children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 0
-    return children
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the stack's whole process group and reap the stack: nothing outlives a test."""
+    with contextlib.suppress(ProcessLookupError):  # already gone, children included
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def stop(proc: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGINT) -> list[int]:
+    """Stop the stack as Ctrl-C does (or with `sig`); its children's pids. The process
+    group is killed afterwards in any case, so a failed stop leaves nothing running."""
+    try:
+        children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+        proc.send_signal(sig)
+        assert proc.wait(timeout=60) == 0
+        return children
+    finally:
+        kill_group(proc)
+
+
+def alive(pids: list[int]) -> list[int]:
+    """The pids that still run (a zombie has stopped; its new parent may never reap it)."""
+    running = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                running.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return running
 
 
 def counts(url: str) -> dict[str, int]:
@@ -89,7 +135,7 @@ def test_make_local_serves_the_menu_and_restarts_cleanly(pg_cluster: str, tmp_pa
         finally:
             children = stop(proc)
         assert children, "the stack started child processes"
-        assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+        assert alive(children) == []
         first = counts(url)
 
         proc, port = run_stack(url, tmp_path / "second.log")

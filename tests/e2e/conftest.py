@@ -7,6 +7,7 @@ error or uncaught page error, and leaves screenshots in artifacts/e2e/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -87,6 +88,8 @@ def stack() -> Iterator[Stack]:
         "PYTHONUNBUFFERED": "1",
         # Test photos stay out of the developer's .local/media.
         "LOCAL_MEDIA_DIR": tempfile.mkdtemp(prefix="da-e2e-media-"),
+        # The emulator's request log, next to stack.log.
+        "LOCAL_LOG_DIR": str(ARTIFACTS / "logs"),
     }
     log_path = ARTIFACTS / "stack.log"
     with log_path.open("wb") as log:
@@ -111,11 +114,12 @@ def stack() -> Iterator[Stack]:
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)  # stack.py stops its children on Ctrl-C
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=10)
+            # Pass or fail: the stack's whole process group (its children share it) goes.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
             drop_database(cluster, name)
 
 
