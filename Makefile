@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.local/run
 
-.PHONY: local test lint migrate seed bench party package clean-local venv reset-admin-password frontend bundle-size e2e-deps publish-web
+.PHONY: local test lint migrate seed bench party package clean-local venv reset-admin-password frontend bundle-size e2e-deps publish-web deploy plan destroy
 
 # The web app (frontend/): rebuilt only when its sources or dependencies change.
 WEB        := frontend
@@ -91,6 +91,21 @@ package: $(STAMP)
 ## REALTIME_WS_URL from the environment; `python -m infra.publish_web --help`).
 publish-web: $(STAMP)
 	$(BIN)/python -m infra.publish_web --stage $(or $(STAGE),dev)
+
+## One command to AWS (STAGE=dev|prod; docs/deploy.md): preflight, every stack through change
+## sets, migrations and seed, the admin user (ADMIN_EMAIL=... on the first deploy), the web
+## app, the URLs and the join QR. Rerun it after a failure or a change.
+deploy: $(STAMP) $(WEB_BUILD)
+	$(BIN)/python -m infra.deploy deploy --stage $(or $(STAGE),dev)
+
+## What deploy would create or change (change sets, never executed), and the cost.
+plan: $(STAMP) $(WEB_BUILD)
+	$(BIN)/python -m infra.deploy plan --stage $(or $(STAGE),dev)
+
+## Delete what deploy created, in reverse order (asks; YES=1 does not). The DSQL database
+## stays (deletion protection) unless DELETE_DATABASE=1.
+destroy: $(STAMP)
+	$(BIN)/python -m infra.deploy destroy --stage $(or $(STAGE),dev)
 
 clean-local:
 	rm -rf .local

@@ -151,3 +151,14 @@ def test_an_over_long_header_or_too_many_headers_is_a_json_431(gateway: int) -> 
 def test_a_malformed_request_is_a_json_400(gateway: int) -> None:
     assert_contract(raw(gateway, b"GET /api/bar HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"), 400)
     assert_contract(raw(gateway, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"), 400)
+
+
+def test_aws_answers_a_too_large_body_like_the_local_gateway() -> None:
+    """infra/api-merge.json: API Gateway's REQUEST_TOO_LARGE in the contract's shape, with
+    the local gateway's Code. (REST APIs have no gateway response for an over-long URL.)"""
+    merge = json.loads((ROOT / "infra" / "api-merge.json").read_text())
+    responses = merge["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    too_large = responses["REQUEST_TOO_LARGE"]
+    assert int(too_large["StatusCode"]) == 413
+    body = json.loads(too_large["ResponseTemplates"]["application/json"])
+    assert set(body) == {"Code", "Message"} and body["Code"] == "RequestEntityTooLargeError"
