@@ -6,9 +6,12 @@ code never asks "am I local?", it only reads what is configured here.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+
+log = logging.getLogger(__name__)
 
 
 def _int(name: str, default: int) -> int:
@@ -48,7 +51,8 @@ class Settings:
     # API Gateway REST API id and stage whose cache admin writes flush ("" = no cache).
     api_id: str
     api_stage: str
-    # Bedrock model for photo prompts ("" = the offline prompt writer).
+    # Bedrock model for photo prompts ("" = the offline prompt writer): the id Converse is
+    # called with, chosen for `bedrock_region` (`bedrock_model_for_region`).
     bedrock_model_id: str
     bedrock_region: str
     # SQS queue the bus's DrinkCreated rule feeds; the photo-prompt handler consumes it.
@@ -69,6 +73,20 @@ class Settings:
     storage_upload_url: str = ""
     # The SQS queue order events reach the realtime publisher through.
     realtime_queue: str = ""
+    # Bedrock model (or inference profile) for the guests' chat bartender; "" = the offline one.
+    bedrock_chat_model_id: str = ""
+    # Whether the stage has an API Gateway cache cluster (the stage setting
+    # API_CACHE_ENABLED; in AWS the template sets it from its ApiCacheEnabled parameter).
+    # Off: admin writes do not flush. Unset counts as on (a configured API_ID flushes).
+    api_cache_enabled: bool = True
+    # Pictures (docs/pictures.md): the SQS queue of the picture handler; the per-stage
+    # switch for AI-generated photos (off: the offline illustration is the picture), the
+    # image model and its region, and how many images one party night may generate.
+    picture_queue: str = ""
+    image_generation: bool = False
+    image_model_id: str = "amazon.nova-canvas-v1:0"
+    image_region: str = "us-east-1"
+    image_nightly_cap: int = 40
 
     @property
     def uses_dsql(self) -> bool:
@@ -92,6 +110,73 @@ def realtime_queue_name() -> str:
     app.py is imported, like the photo prompt queue)."""
     stage = os.environ.get("APP_STAGE", "local")
     return os.environ.get("REALTIME_QUEUE", "") or f"drink-assistant-{stage}-realtime"
+
+
+def picture_queue_name() -> str:
+    """The SQS queue of the picture handler (photo variants, illustrations, generated
+    photos), named when app.py is imported like the other queues."""
+    stage = os.environ.get("APP_STAGE", "local")
+    return os.environ.get("PICTURE_QUEUE", "") or f"drink-assistant-{stage}-pictures"
+
+
+# ---------------------------------------------------------------- Bedrock model ids
+# Amazon Nova runs on demand (base id) only in some regions; the cross-Region inference
+# profiles `us.` / `eu.` / `apac.` serve it from the regions of their geography and route
+# each call to one of them (docs/aws-notes.md). Source = destination regions here.
+NOVA_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
+    "us": ("us-east-1", "us-east-2", "us-west-2"),
+    "eu": ("eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"),
+    "apac": ("ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2"),
+}
+GLOBAL_PROFILE = "global"
+
+
+class BedrockModelError(ValueError):
+    """The configured model id cannot be called from the region."""
+
+
+def nova_geography(region: str) -> str | None:
+    """The inference profile prefix whose source regions include `region`, if any."""
+    return next((geo for geo, regions in NOVA_PROFILE_REGIONS.items() if region in regions), None)
+
+
+def bedrock_model_for_region(configured: str, region: str) -> str:
+    """The model id to call Converse with from `region`.
+
+    A Nova base id (`amazon.nova-lite-v1:0`) becomes the inference profile of the region's
+    geography (`eu.amazon.nova-lite-v1:0` from eu-west-1); a geography-prefixed id must
+    belong to the region's geography; `global.` ids, ARNs and other models pass unchanged.
+    Raises BedrockModelError when no profile serves the region, or the prefix is wrong.
+    """
+    model = configured.strip()
+    if not model or model.startswith("arn:"):
+        return model
+    prefix = model.split(".", 1)[0]
+    if prefix == GLOBAL_PROFILE:
+        return model
+    if prefix in NOVA_PROFILE_REGIONS:
+        if region not in NOVA_PROFILE_REGIONS[prefix]:
+            raise BedrockModelError(
+                f"{model} is an inference profile of {prefix} regions {NOVA_PROFILE_REGIONS[prefix]}, "
+                f"not callable from {region}"
+            )
+        return model
+    if not model.startswith("amazon.nova-"):
+        return model  # another provider's model: on demand where the operator chose it
+    geography = nova_geography(region)
+    if geography is None:
+        raise BedrockModelError(f"no Nova inference profile (us., eu., apac.) serves {region}; choose another region")
+    return f"{geography}.{model}"
+
+
+def _bedrock_model_id(configured: str, region: str) -> str:
+    """settings() must not fail every route over a model id: a bad one is logged (and the
+    photo prompt calls fail into their DLQ, as before); deploy checks call the strict one."""
+    try:
+        return bedrock_model_for_region(configured, region)
+    except BedrockModelError as exc:
+        log.error("BEDROCK_MODEL_ID cannot be used from this region", extra={"error": str(exc)})
+        return configured.strip()
 
 
 @lru_cache(maxsize=1)
@@ -118,8 +203,8 @@ def settings() -> Settings:
         event_bus_name=env("EVENT_BUS_NAME", ""),
         api_id=env("API_ID", ""),
         api_stage=env("API_STAGE", "api"),
-        bedrock_model_id=env("BEDROCK_MODEL_ID", ""),
-        bedrock_region=env("BEDROCK_REGION", "") or env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1",
+        bedrock_model_id=_bedrock_model_id(env("BEDROCK_MODEL_ID", ""), _bedrock_region()),
+        bedrock_region=_bedrock_region(),
         photo_prompt_queue=photo_prompt_queue_name(),
         guest_key_secret_id=env("GUEST_KEY_SECRET_ID", "")
         or f"drink-assistant/{env('APP_STAGE', 'local')}/guest-token-key",
@@ -129,4 +214,16 @@ def settings() -> Settings:
         realtime_ws_url=env("REALTIME_WS_URL", ""),
         storage_upload_url=env("STORAGE_UPLOAD_URL", "").rstrip("/"),
         realtime_queue=realtime_queue_name(),
+        bedrock_chat_model_id=env("BEDROCK_CHAT_MODEL_ID", ""),
+        api_cache_enabled=env("API_CACHE_ENABLED", "true").strip().lower() != "false",
+        picture_queue=picture_queue_name(),
+        image_generation=env("IMAGE_GENERATION", "off").strip().lower() in ("on", "true", "1"),
+        image_model_id=env("IMAGE_MODEL_ID", "") or "amazon.nova-canvas-v1:0",
+        image_region=env("IMAGE_REGION", "") or _bedrock_region(),
+        image_nightly_cap=_int("IMAGE_NIGHTLY_CAP", 40),
     )
+
+
+def _bedrock_region() -> str:
+    env = os.environ.get
+    return env("BEDROCK_REGION", "") or env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1"

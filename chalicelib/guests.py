@@ -25,7 +25,7 @@ import re
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from psycopg import Connection
@@ -192,6 +192,22 @@ def refresh(conn: Connection[Any], refresh_token: str) -> tuple[dict[str, Any], 
     Returns None rather than raising so that a detected reuse commits the family's
     revocation (raising would roll it back).
     """
+    return refresh_session(conn, refresh_token).rotated
+
+
+class Refresh(NamedTuple):
+    """What a refresh did: the rotated pair (or None), and the guest whose session a
+    reused token just ended (the caller announces it after the commit)."""
+
+    rotated: tuple[dict[str, Any], str] | None
+    ended_guest_id: str | None = None
+
+
+def refresh_session(conn: Connection[Any], refresh_token: str) -> Refresh:
+    """`refresh`, also saying whether a reuse ended the guest's session. A guest has
+    one refresh family (one per registration), so the family dying ends the guest:
+    `guests.revoked_at` is set too, and the authorizers refuse the access tokens still
+    out there, instead of honouring them until they expire."""
     token_hash = hash_token(refresh_token)
     used = conn.execute(
         """
@@ -203,21 +219,27 @@ def refresh(conn: Connection[Any], refresh_token: str) -> tuple[dict[str, Any], 
     ).fetchone()
     if used is None:
         known = conn.execute(
-            "SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = %s", (token_hash,)
+            "SELECT family_id, guest_id, used_at FROM refresh_tokens WHERE token_hash = %s", (token_hash,)
         ).fetchone()
         if known is not None and known["used_at"] is not None:
-            # A rotated token came back: someone holds a copy. End the whole family.
+            # A rotated token came back: someone holds a copy. End the whole family, and
+            # with it the guest (every access token and open subscription of theirs).
             conn.execute(
                 "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
                 (known["family_id"],),
             )
-        return None
+            ended = conn.execute(
+                "UPDATE guests SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL RETURNING id",
+                (known["guest_id"],),
+            ).fetchone()
+            return Refresh(None, str(ended["id"]) if ended else None)
+        return Refresh(None)
     guest = conn.execute(
         "SELECT id, name, created_at FROM guests WHERE id = %s AND revoked_at IS NULL", (used["guest_id"],)
     ).fetchone()
     if guest is None:
-        return None
-    return dict(guest), _new_refresh_token(conn, guest["id"], used["family_id"])
+        return Refresh(None)
+    return Refresh((dict(guest), _new_refresh_token(conn, guest["id"], used["family_id"])))
 
 
 # ---------------------------------------------------------------- guests
@@ -228,6 +250,32 @@ def get_guest(conn: Connection[Any], guest_id: str) -> dict[str, Any] | None:
         "SELECT id, name, created_at FROM guests WHERE id = %s AND revoked_at IS NULL", (guest_id,)
     ).fetchone()
     return dict(row) if row else None
+
+
+def revoke_guest(conn: Connection[Any], guest_id: uuid.UUID) -> tuple[dict[str, Any], bool] | None:
+    """End a guest's session (idempotent): the guest and every refresh token they hold.
+    Returns the guest and whether this call revoked them; None when there is no such
+    guest. Their orders stay (the bar still makes what was ordered)."""
+    guest = conn.execute("SELECT id, name, created_at, revoked_at FROM guests WHERE id = %s", (guest_id,)).fetchone()
+    if guest is None:
+        return None
+    revoked_now = guest["revoked_at"] is None
+    if revoked_now:
+        guest = conn.execute(
+            "UPDATE guests SET revoked_at = now() WHERE id = %s RETURNING id, name, created_at, revoked_at",
+            (guest_id,),
+        ).fetchone()
+    conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE guest_id = %s AND revoked_at IS NULL", (guest_id,)
+    )
+    assert guest is not None
+    view = {
+        "id": str(guest["id"]),
+        "name": guest["name"],
+        "created_at": _iso(guest["created_at"]),
+        "revoked_at": _iso(guest["revoked_at"]),
+    }
+    return view, revoked_now
 
 
 def guest_is_active(conn: Connection[Any], guest_id: str) -> bool:

@@ -46,7 +46,8 @@ _SEGMENT = r"[A-Za-z0-9-]{1,50}"
 CHANNEL = re.compile(rf"^(/{_SEGMENT}){{1,5}}(/\*)?$")
 MAX_EVENTS_PER_PUBLISH = 5  # AppSync Events' batch limit for one publish
 # Authorizer results are not cached: a cache keyed on the token could let a "yes" for
-# one channel answer another, and a revoked guest must stop getting updates at once.
+# one channel answer another, and a revoked guest must be refused at the very next
+# connect or subscribe. (Subscriptions already open are cut by the "revoked" message.)
 AUTHORIZER_TTL_S = 0
 
 
@@ -199,6 +200,51 @@ def deliver_menu_event(event: dict[str, Any], publish_fn: Callable[[str, list[di
     return [MENU_UPDATES]
 
 
+# ---------------------------------------------------------------- revocation -> the guest's channel
+# AppSync Events asks the Lambda authorizer at connect and at each subscribe, not again
+# for the messages of a subscription already open (docs/aws-notes.md). So a guest who is
+# revoked (by the host, or because a reused refresh token ended their session) would
+# keep receiving their channel. The API announces it (GuestRevoked, after the commit);
+# this relay puts {"type": "revoked"} on the guest's channel; the web app closes the
+# socket and drops its tokens; the authorizer refuses any new connect or subscribe.
+
+GUEST_EVENTS = ("GuestRevoked",)
+REVOKED = "revoked"
+REVOKE_REASONS = ("admin", "refresh_reuse")
+
+
+def guest_revoked_event(guest_id: str, reason: str) -> dict[str, Any]:
+    """The GuestRevoked event's data."""
+    if reason not in REVOKE_REASONS:
+        raise ValueError(f"unknown revocation reason {reason!r}")
+    return {"guest_id": str(guest_id), "reason": reason}
+
+
+def revoked_message(event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A GuestRevoked event -> (guest id, the message for that guest's channel)."""
+    detail = event.get("detail") or {}
+    data = detail.get("data") or {}
+    metadata = detail.get("metadata") or {}
+    guest_id = str(data.get("guest_id") or "")
+    if not guest_id:
+        raise ValueError("GuestRevoked without guest_id")
+    return guest_id, {
+        "type": REVOKED,
+        "event_id": metadata.get("event_id") or event.get("id"),
+        "occurred_at": metadata.get("timestamp") or event.get("time"),
+        "guest_id": guest_id,
+        "reason": data.get("reason"),
+    }
+
+
+def deliver_guest_event(event: dict[str, Any], publish_fn: Callable[[str, list[dict[str, Any]]], None]) -> list[str]:
+    """Only the guest's own channel: admins learn nothing new from it."""
+    guest_id, message = revoked_message(event)
+    channel = guest_channel(guest_id)
+    publish_fn(channel, [message])
+    return [channel]
+
+
 def deliver_event(event: dict[str, Any], publish_fn: Callable[[str, list[dict[str, Any]]], None]) -> list[str]:
     """One EventBridge event from the realtime queue -> its channels; returns them.
 
@@ -214,6 +260,8 @@ def deliver_event(event: dict[str, Any], publish_fn: Callable[[str, list[dict[st
         return deliver_order_event(event, publish_fn)
     if detail_type in MENU_EVENTS:
         return deliver_menu_event(event, publish_fn)
+    if detail_type in GUEST_EVENTS:
+        return deliver_guest_event(event, publish_fn)
     log.warning(
         "realtime event skipped: unknown detail-type",
         extra={"detail_type": detail_type, "event_id": event.get("id")},

@@ -132,7 +132,7 @@ def test_writer_from_settings_picks_bedrock_only_when_a_model_is_configured(monk
     try:
         first, second = ai.writer_from_settings(), ai.writer_from_settings()
         assert isinstance(first, BedrockPromptWriter)
-        assert first.source == f"bedrock:{MODEL_ID}"
+        assert first.source == f"bedrock:eu.{MODEL_ID}"  # Nova from eu-north-1: the EU inference profile
         assert first.client is second.client  # made once per container
         assert first.client.meta.region_name == "eu-north-1"
         monkeypatch.setenv("BEDROCK_MODEL_ID", "")

@@ -242,7 +242,7 @@ def test_the_local_runner_routes_what_infra_declares(tmp_path: Any) -> None:
 
     realtime_sub = next(s for s in event_runner.subscriptions(settings()) if s.name == "realtime")
     # Exactly the types the handler knows: none is routed only to be skipped.
-    assert set(realtime_sub.detail_types) == set(realtime.ORDER_EVENTS + realtime.MENU_EVENTS)
+    assert set(realtime_sub.detail_types) == set(realtime.ORDER_EVENTS + realtime.MENU_EVENTS + realtime.GUEST_EVENTS)
     assert realtime_sub.handler == "relay_to_realtime" and callable(getattr(app_module, realtime_sub.handler))
     # It is the file that decides (CloudFormation tags and all), and a pattern it cannot mirror is refused.
     template = tmp_path / "events.yaml"
