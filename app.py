@@ -13,25 +13,7 @@ from typing import Any
 
 from chalice import AuthResponse, AuthRoute, Chalice, CORSConfig, Response
 
-from chalicelib import (
-    auth,
-    bar,
-    bartender,
-    cache,
-    catalog,
-    conversations,
-    events,
-    guest_tokens,
-    guests,
-    logs,
-    media,
-    menu,
-    orders,
-    photo_prompts,
-    profiles,
-    realtime,
-    stats,
-)
+from chalicelib import LazyModule, auth, bar, guests, logs, menu, orders
 from chalicelib.config import photo_prompt_queue_name, realtime_queue_name, settings
 from chalicelib.db import DatabaseBusy, DatabaseUnavailable, database
 from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError
@@ -63,6 +45,20 @@ from chalicelib.validation import (
     parse_uuid,
     query_dict,
 )
+
+# Imported on first use (chalicelib.LazyModule): `import app` is part of every cold
+# start, and most requests need only a few of these.
+bartender = LazyModule("bartender")
+cache = LazyModule("cache")
+catalog = LazyModule("catalog")
+conversations = LazyModule("conversations")
+events = LazyModule("events")
+guest_tokens = LazyModule("guest_tokens")
+media = LazyModule("media")
+photo_prompts = LazyModule("photo_prompts")
+profiles = LazyModule("profiles")
+realtime = LazyModule("realtime")
+stats = LazyModule("stats")
 
 logs.configure(os.environ.get("LOG_LEVEL", "INFO"))
 log = logging.getLogger("drink_assistant.api")

@@ -11,9 +11,18 @@ import re
 import uuid
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel as _PydanticModel
 
 from chalicelib.errors import BadRequestError
+
+
+class BaseModel(_PydanticModel):
+    """Every model here builds its validator on first use, not at import: a cold Lambda
+    pays only for the models its request needs (the models' own configs merge with this)."""
+
+    model_config = ConfigDict(defer_build=True)
+
 
 M = TypeVar("M", bound=BaseModel)
 
