@@ -15,8 +15,10 @@ Clients never publish: only the API does, over the HTTP endpoint, signed with Si
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -295,11 +297,23 @@ def signed_request(url: str, body: bytes, credentials: Any, region: str) -> Any:
     return request.prepare()
 
 
-def _credentials() -> Any:
+@functools.lru_cache(maxsize=4)
+def _session_credentials(_env: tuple[str, ...]) -> Any:
+    """The credentials boto3 finds, resolved once per set of AWS_* variables (in Lambda,
+    once per container): a boto3 Session per publish cost about 100 ms of CPU, twice per
+    order event (benchmarks/party_load.py). Temporary ones renew themselves; each
+    publish signs with a frozen copy."""
     import boto3
 
-    credentials = boto3.Session().get_credentials()
+    return boto3.Session().get_credentials()
+
+
+def _credentials() -> Any:
+    env = tuple(os.environ.get(k, "") for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                                                  "AWS_PROFILE"))  # fmt: skip
+    credentials = _session_credentials(env)
     if credentials is None:
+        _session_credentials.cache_clear()  # none yet: look again next time
         raise PublishError("no AWS credentials to sign the publish with")
     return credentials.get_frozen_credentials()
 
