@@ -137,6 +137,17 @@ def test_each_function_gets_only_the_permissions_it_uses(package: Path) -> None:
             "PhotoPromptModel",
             "PhotoPromptObjects",
             "PhotoPromptQueue",
+            "PublishPhotoPromptWritten",
+        },
+        # Illustrations, photo variants and AI photos (docs/pictures.md).
+        "PictureHandlerRole": {
+            "Logs",
+            "AssumeDatabaseRoles",
+            "ImageModel",
+            "PictureObjects",
+            "AnnouncePictures",
+            "FlushMenuCache",
+            "PictureQueue",
         },
     }
 
