@@ -14,7 +14,7 @@ from typing import Any
 from chalice import AuthResponse, AuthRoute, Chalice, CORSConfig, Response
 
 from chalicelib import LazyModule, auth, bar, guests, logs, menu, orders
-from chalicelib.config import photo_prompt_queue_name, realtime_queue_name, settings
+from chalicelib.config import photo_prompt_queue_name, picture_queue_name, realtime_queue_name, settings
 from chalicelib.db import DatabaseBusy, DatabaseUnavailable, database
 from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from chalicelib.validation import (
@@ -32,6 +32,7 @@ from chalicelib.validation import (
     OrderListQuery,
     OrderRequest,
     OrderStatusUpdate,
+    PhotoChoice,
     ProfileUpdate,
     RatingRequest,
     RefreshRequest,
@@ -54,6 +55,7 @@ catalog = LazyModule("catalog")
 conversations = LazyModule("conversations")
 events = LazyModule("events")
 guest_tokens = LazyModule("guest_tokens")
+images = LazyModule("images")
 media = LazyModule("media")
 photo_prompts = LazyModule("photo_prompts")
 profiles = LazyModule("profiles")
@@ -679,6 +681,37 @@ def admin_image_upload_url() -> dict[str, Any]:
     return media.upload_url(body.filename, body.content_type)
 
 
+# ---------------------------------------------------------------- admin: a drink's picture
+# docs/pictures.md. "Regenerate" asks the picture handler for another AI photo (a new
+# seed) and returns at once (202); "use my photo instead" makes an uploaded photo the
+# drink's picture (an uploaded photo always wins; the AI one is kept).
+
+
+@app.route(
+    "/admin/drinks/{drink_id}/picture/regenerate", methods=["POST"], authorizer=token_authorizer, api_key_required=True
+)
+def admin_regenerate_picture(drink_id: str) -> Response:
+    require_admin()
+    key = parse_uuid(drink_id, "drink")
+    request = database().read(images.regeneration_request, key, stats.utcnow())
+    events.publish(images.PICTURE_REQUESTED, request)
+    return Response(request, status_code=202)
+
+
+@app.route(
+    "/admin/drinks/{drink_id}/picture/photo", methods=["POST"], authorizer=token_authorizer, api_key_required=True
+)
+def admin_use_photo(drink_id: str) -> dict[str, Any]:
+    require_admin()
+    key = parse_uuid(drink_id, "drink")
+    body = parse(PhotoChoice, request_json())
+    changed = database().write(images.use_photo, key, body.image_key)
+    drink = database().read(catalog.get_drink, key, settings().image_base_url)
+    if changed:  # the picture handler makes its WebP variants from this event
+        _menu_changed("DrinkUpdated", catalog.drink_event(drink, ["image_key"]))
+    return drink
+
+
 # ---------------------------------------------------------------- admin: stats
 # Tonight's numbers for the console's charts (chalicelib/stats.py): orders per hour for
 # the last 12 hours, and the top drinks since `since` (ISO-8601; default 12 hours ago).
@@ -722,3 +755,15 @@ def photo_prompt_handler(event: Any) -> None:
     and, after maxReceiveCount deliveries, moves it to the dead-letter queue."""
     for record in event:
         photo_prompts.handle_sqs_body(record.body)
+
+
+# ---------------------------------------------------------------- events: pictures
+# Drink writes, photo prompts and "regenerate" (bus -> rule -> queue, infra/events.yaml) ->
+# the drink's illustration, its photo's WebP variants, its AI photo (chalicelib/images.py).
+
+
+@app.on_sqs_message(queue=picture_queue_name(), batch_size=1)
+def picture_handler(event: Any) -> None:
+    """One message per invocation; raising returns it to the queue (retries, then the DLQ)."""
+    for record in event:
+        images.handle_sqs_body(record.body)

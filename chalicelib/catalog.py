@@ -26,6 +26,7 @@ from typing import Any
 from psycopg import Connection
 from psycopg import errors as pg_errors
 
+from chalicelib import images
 from chalicelib.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.menu import DRINK_COLUMNS, drink_from_row
 from chalicelib.recommend import ALLERGENS, FLAVOURS
@@ -75,6 +76,8 @@ def admin_drink_from_row(row: dict[str, Any], image_base_url: str) -> dict[str, 
         "archived": row["archived_at"] is not None,
         "photo_prompt": row["photo_prompt"],
         "photo_prompt_source": row["photo_prompt_source"],
+        # The AI photo made from the prompt, kept even while an uploaded photo wins (docs/pictures.md).
+        "generated_image": images.generated_summary(row, image_base_url),
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 from psycopg import Connection
 
+from chalicelib import images
 from chalicelib.recommend import ALLERGENS, FLAVOURS, NON_VEGAN, IngredientTraits, MenuDrink
 from chalicelib.validation import DrinkQuery
 
@@ -36,6 +37,7 @@ ALCOHOL_FREE_SQL = """NOT EXISTS (
 
 DRINK_COLUMNS = f"""d.id, d.section_id, d.name, d.description, d.ingredients_json,
     d.recipe_steps_json, d.glass, d.garnish, d.tags_json, d.abv, d.image_key,
+    d.image_variants_json, d.generated_image_json,
     {AVAILABLE_SQL} AS available, {ALLERGENS_SQL} AS allergens, {ALCOHOL_FREE_SQL} AS alcohol_free"""
 
 
@@ -58,6 +60,8 @@ def drink_from_row(row: dict[str, Any], image_base_url: str) -> dict[str, Any]:
         "tags": json.loads(row["tags_json"]),
         "abv": float(row["abv"]) if row["abv"] is not None else None,
         "image_url": image_url(row["image_key"], image_base_url),
+        # What the drink shows, and what kind of picture it is (photo | generated | illustration).
+        "picture": images.picture(row, image_base_url),
         "available": row["available"],
         "allergens": list(row["allergens"]),
         "alcohol_free": row["alcohol_free"],

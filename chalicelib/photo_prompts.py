@@ -33,6 +33,7 @@ from chalicelib.db import database
 log = logging.getLogger(__name__)
 
 DRINK_CREATED = "DrinkCreated"
+PHOTO_PROMPT_WRITTEN = "PhotoPromptWritten"
 PROMPT_PREFIX = "prompts/"
 
 
@@ -138,6 +139,18 @@ def put_prompt_object(s3: Any, bucket: str, drink_id: uuid.UUID, prompt: str) ->
     )
 
 
+def announce_prompt(drink_id: uuid.UUID, prompt: str, source: str | None) -> None:
+    """PhotoPromptWritten, after the prompt is stored: the picture handler may turn it into
+    an AI photo (chalicelib/images.py). Sent again on a redelivery: that step is idempotent
+    per drink and prompt version, and this way a publish lost before a retry is not lost."""
+    from chalicelib import events, images
+
+    events.publish(
+        PHOTO_PROMPT_WRITTEN,
+        {"drink_id": str(drink_id), "prompt_version": images.prompt_version(prompt), "source": source},
+    )
+
+
 def handle_drink_created(
     event_detail: dict[str, Any],
     *,
@@ -160,6 +173,7 @@ def handle_drink_created(
     if row["photo_prompt"]:
         put_prompt_object(s3, bucket, drink_id, row["photo_prompt"])
         log.info("photo prompt already stored", extra={"drink_id": str(drink_id)})
+        announce_prompt(drink_id, row["photo_prompt"], row["photo_prompt_source"])
         return "exists"
     writer = writer if writer is not None else writer_from_settings()
     prompt = writer.write(facts_from_row(row))
@@ -169,6 +183,7 @@ def handle_drink_created(
         return "skipped"
     stored, source, ours = saved
     put_prompt_object(s3, bucket, drink_id, stored)
+    announce_prompt(drink_id, stored, source)
     log.info(
         "photo prompt stored" if ours else "photo prompt: another delivery stored it first",
         extra={"drink_id": str(drink_id), "source": source, "key": prompt_key(drink_id)},

@@ -481,6 +481,15 @@ class IngredientUpdate(_Partial):
 # ---------------------------------------------------------------- admin: images
 
 
+class PhotoChoice(BaseModel):
+    """Body of POST /admin/drinks/{id}/picture/photo ("use my photo instead"): an uploaded
+    photo's key, as POST /admin/images/upload-url returned it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_key: ImageKey
+
+
 class ImageUploadRequest(BaseModel):
     """Body of POST /admin/images/upload-url. `filename` is the browser's name for the
     file; it becomes a safe key segment (see media.safe_filename)."""

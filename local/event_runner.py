@@ -113,6 +113,7 @@ def subscriptions(config: Any) -> list[Subscription]:
         Subscription(
             "realtime", config.realtime_queue, declared_detail_types("RealtimeRule"), "relay_to_realtime", batch_size=10
         ),
+        Subscription("pictures", config.picture_queue, declared_detail_types("PictureRule"), "picture_handler"),
     ]
 
 
@@ -233,6 +234,8 @@ class EventRunner:
         self.max_receive_count = max_receive_count
         self.succeeded = 0
         self.failed = 0
+        # Called after each batch the handler took (the local stack mirrors new photos).
+        self.after_success: Callable[[], Any] | None = None
 
     def process_once(self, wait_time_s: int | None = None) -> int:
         """One receive (long poll) and one handler invocation; returns how many messages came."""
@@ -272,6 +275,8 @@ class EventRunner:
             Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
         )
         self.succeeded += len(messages)
+        if self.after_success is not None:
+            self.after_success()
         log.info(
             "event handled",
             extra={
@@ -354,6 +359,15 @@ def main(argv: list[str] | None = None) -> int:
     runners = [
         EventRunner(sqs, q, app_handler(q.subscription.handler), region=config.region) for q in plumbing.queues.values()
     ]
+    mirror_dir = os.environ.get("LOCAL_MEDIA_DIR")
+    if mirror_dir and config.media_bucket:
+        # Photos the picture handler stores (variants, AI photos) survive a restart like uploads.
+        from local.storage import mirror_new_objects
+
+        for runner in runners:
+            if runner.endpoint.subscription.name == "pictures":
+                _, _, s3 = _clients(endpoint_url, config.region)
+                runner.after_success = functools.partial(mirror_new_objects, s3, config.media_bucket, Path(mirror_dir))
     log.info(
         "event runner started",
         extra={"bus": plumbing.bus_name, "queues": [q.subscription.queue_name for q in plumbing.queues.values()]},

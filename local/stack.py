@@ -133,6 +133,27 @@ def prepare_database() -> str:
     return url
 
 
+def draw_illustrations(endpoint_url: str) -> int:
+    """Draw every drink's illustration into the emulator's media bucket (docs/pictures.md)."""
+    import boto3
+
+    from chalicelib import images
+    from chalicelib.db import database
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        # The emulator takes any key; the stack process itself may have none configured.
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+    )
+    try:
+        return images.ensure_illustrations(s3, storage.local_stage_bucket())
+    finally:
+        database().close()
+
+
 def main() -> int:
     stop_on_signals()
     try:
@@ -218,6 +239,8 @@ def run() -> int:
         restored = storage.ensure_bucket(env["AWS_ENDPOINT_URL"], restore_from=LOCAL_MEDIA_DIR)
         if restored:
             print(f"  restored {restored} photos from {LOCAL_MEDIA_DIR}")
+        # Every drink's offline illustration (the seed's drinks never had a DrinkCreated).
+        print(f"  illustrations drawn: {draw_illustrations(env['AWS_ENDPOINT_URL'])}")
         start("event runner", [sys.executable, "-m", "local.event_runner"])
         start(
             "API (chalice local)",
@@ -245,6 +268,9 @@ def run() -> int:
                 f"http://127.0.0.1:{API_PORT}",
             ],
         )
+        # The API itself first: polling through the gateway meanwhile would fill the console
+        # with its "upstream unreachable" warnings.
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{API_PORT}/bar"), "the API (chalice local)")
         wait_until(lambda: http_ok(f"http://127.0.0.1:{PORT}/api/bar"), "the API behind the gateway")
         print("\ndrink-assistant is running:")
         print(f"  web app     http://localhost:{PORT}/")

@@ -389,6 +389,24 @@ def mirror_object(mirror_dir: Path, key: str, data: bytes) -> None:
 CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
+def mirror_new_objects(s3: Any, bucket: str, mirror_dir: Path, prefix: str = IMAGE_PREFIX) -> int:
+    """Copy to `mirror_dir` the photos the app's handlers stored straight into the emulator
+    (WebP variants, generated photos), so `ensure_bucket(restore_from=...)` puts them back
+    after a restart too. Illustrations are left out: the stack redraws them at start."""
+    copied = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            if key.startswith(f"{IMAGE_PREFIX}illustrations/") or Path(key).suffix.lower() not in CONTENT_TYPES:
+                continue
+            target = mirror_dir / key
+            if target.exists() and target.stat().st_size == item["Size"]:
+                continue
+            mirror_object(mirror_dir, key, s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            copied += 1
+    return copied
+
+
 def ensure_bucket(
     endpoint_url: str, bucket: str | None = None, region: str = "us-east-1", restore_from: Path | None = None
 ) -> int:

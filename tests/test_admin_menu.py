@@ -23,10 +23,11 @@ pytestmark = pytest.mark.usefixtures("aws")
 MENU_TABLES = ("drinks", "drink_ingredients", "sections", "ingredients")
 PUBLIC_KEYS = {
     "id", "section_id", "name", "description", "ingredients", "recipe_steps", "glass", "garnish", "tags", "abv",
-    "image_url", "available", "allergens", "alcohol_free",
+    "image_url", "picture", "available", "allergens", "alcohol_free",
 }  # fmt: skip
 ADMIN_KEYS = PUBLIC_KEYS | {
-    "image_key", "position", "archived", "photo_prompt", "photo_prompt_source", "created_at", "updated_at",
+    "image_key", "position", "archived", "photo_prompt", "photo_prompt_source", "generated_image", "created_at",
+    "updated_at",
 }  # fmt: skip
 
 

@@ -47,10 +47,14 @@ def test_drinks_have_the_contract_shape(client: Any) -> None:
         "tags",
         "abv",
         "image_url",
+        "picture",
         "available",
         "allergens",
         "alcohol_free",
     }
+    # No photo: the offline illustration, labelled as one (docs/pictures.md).
+    assert margarita["picture"]["kind"] == "illustration" and margarita["image_url"] is None
+    assert margarita["picture"]["url"].endswith(".svg")
     tequila = next(i for i in margarita["ingredients"] if i["name"] == "Tequila")
     assert set(tequila) == {"name", "amount", "unit", "optional"}
     assert isinstance(margarita["recipe_steps"], list) and margarita["available"] is True
