@@ -80,6 +80,17 @@ export interface TrackerDeps extends LiveFeedDeps {
   channel?: string;
   store?: KeyValueStore | null;
   vibrate?: (pattern: number[]) => void;
+  /** The host revoked this guest (or their session ended): sign out, which closes the socket. */
+  onRevoked?: () => void;
+}
+
+/**
+ * `{"type": "revoked"}` on the guest's channel: the server ended this guest's session.
+ * AppSync does not re-check an open subscription, so the client must act on it
+ * (docs/realtime.md#revocation).
+ */
+export function isRevocation(event: unknown): boolean {
+  return !!event && typeof event === "object" && (event as Record<string, unknown>).type === "revoked";
 }
 
 export class OrderTracker {
@@ -141,6 +152,11 @@ export class OrderTracker {
 
   /** A realtime event: apply it if it carries the order, else fetch. */
   onEvent(event: unknown): void {
+    if (isRevocation(event)) {
+      this.stop(); // no more polling with tokens that no longer work
+      this.deps.onRevoked?.();
+      return;
+    }
     const change = orderFromEvent(event);
     const known = change && this.orders.value.find((o) => o.id === change.id);
     if (!change || !known) {

@@ -100,18 +100,24 @@ export function clearCart(): void {
   cart.notes = "";
 }
 
-export async function sendOrder(): Promise<Order> {
-  const items = cart.items.map(({ drink_id, quantity, notes }) => ({ drink_id, quantity, notes }));
-  const key = orderAttempt.keyFor(items, cart.notes);
+/** The one way the guest app places an order (the cart, a proposal from the bartender). */
+export async function placeOrder(items: OrderItemRequest[], notes: string, idempotencyKey: string): Promise<Order> {
   const order = await api.request<Order>("/orders", {
     method: "POST",
     auth: "guest",
-    body: { items, notes: cart.notes.trim() },
-    headers: { "Idempotency-Key": key },
+    body: { items, notes: notes.trim() },
+    headers: { "Idempotency-Key": idempotencyKey },
   });
+  tracker.value?.add(order);
+  return order;
+}
+
+export async function sendOrder(): Promise<Order> {
+  const items = cart.items.map(({ drink_id, quantity, notes }) => ({ drink_id, quantity, notes }));
+  const key = orderAttempt.keyFor(items, cart.notes);
+  const order = await placeOrder(items, cart.notes, key);
   orderAttempt.settle();
   clearCart();
-  tracker.value?.add(order);
   return order;
 }
 
@@ -194,6 +200,7 @@ function startTracking(guestId: string): void {
     channel,
     store: globalThis.localStorage ?? null,
     vibrate: (pattern) => navigator.vibrate?.(pattern),
+    onRevoked: () => signOut(), // drops the tokens; the session watch reconnects as anonymous
   });
   tracker.value = next;
   next.start();
