@@ -32,7 +32,7 @@ from infra.deploy import __main__ as cli
 from infra.deploy import cfn, cost, preflight
 from infra.deploy.cfn import Poller
 from infra.deploy.orchestrator import Clients, DeployError, Deployment, Reporter, chalice_stage_env
-from infra.deploy.stacks import BY_KEY, ORDER, MissingOutput, Options, resolve
+from infra.deploy.stacks import BY_KEY, ORDER, MissingOutput, Options, load_template, resolve
 from infra.deploy.template import PackageError, api_template, chalice_package, code_key, inputs_digest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -565,6 +565,62 @@ def test_a_failed_stack_names_its_step_and_reason_and_a_rerun_continues(
     script.done()
     assert _count(fresh_db, "SELECT count(*) FROM drinks") > 0
     assert f"{WEB_URL}/join?code=" in out.getvalue()
+
+
+def test_with_the_stage_cache_on_the_first_deploy_gives_the_api_its_own_id(
+    cloud: Cloud, dist: Path, tmp_path: Path, packaged: Path, api: dict[str, Any], fresh_db: str
+) -> None:
+    script = Script(cloud)
+    script.preflight(auth_exists=False)
+    for key in ("artifacts", "web"):
+        if key == "web":
+            script.missing(name("web"))
+        script.create(key, {"Stage": STAGE})
+    script.create("database", {"Stage": STAGE})
+    script.create("auth", _auth_params())
+    script.create("media", {"Stage": STAGE, "UploadAllowedOrigins": WEB_URL})
+    script.create("events", {"Stage": STAGE})
+    params = _api_params(cloud, api)
+    if "ApiCacheEnabled" in params:
+        params["ApiCacheEnabled"] = "true"
+    first = {k: v for k, v in params.items() if k != "EnvApiId"}  # not known yet: the template default
+    script.create("api", first, template="TemplateURL")
+    script.update("api", {**params, "EnvApiId": cloud.outputs["api"]["ApiId"]}, template="TemplateURL")
+    script.update("web", _web_params(cloud))
+    script.invalidation()
+    deployment, out, _c = _deployment(script, dist, tmp_path, packaged, fresh_db, api_cache=True)
+
+    deployment.deploy()
+
+    script.done()
+    assert "(its own id for the cache flush)" in out.getvalue()
+    stage = json.loads((tmp_path / "state" / "stage.json").read_text())
+    assert stage["environment_variables"]["API_ID"] == cloud.outputs["api"]["ApiId"]
+    assert stage["api_cache"] is True
+
+
+def test_a_stack_still_busy_from_an_interrupted_run_is_waited_for() -> None:
+    cf = boto3.client("cloudformation", region_name=REGION)
+    stack = name("events")
+    with Stubber(cf) as stub:
+        for status in ("UPDATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"):
+            stub.add_response("describe_stacks", _stack(stack, status, {"EventBusName": "bus"}), {"StackName": stack})
+        stub.add_client_error("create_change_set", "ValidationError", "No updates are to be performed.", 400)
+        waits: list[float] = []
+        done = cfn.deploy(cf, stack, template={"TemplateBody": "{}"}, parameters={}, tags={},
+                          poller=Poller(delay=7, sleep=waits.append))
+    assert (done.outcome, done.outputs, waits) == ("unchanged", {"EventBusName": "bus"}, [7])
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_queues_the_functions_consume_are_the_ones_the_events_stack_makes(stage: str) -> None:
+    resources = load_template(ROOT / "infra" / "events.yaml")["Resources"]
+    env = chalice_stage_env(stage)
+    made = {resources[q]["Properties"]["QueueName"]["Fn::Sub"].replace("${Stage}", stage)
+            for q in ("PhotoPromptQueue", "RealtimeQueue")}
+    consumed = {env.get("PHOTO_PROMPT_QUEUE") or f"drink-assistant-{stage}-photo-prompts",
+                env.get("REALTIME_QUEUE") or f"drink-assistant-{stage}-realtime"}
+    assert consumed == made
 
 
 def test_preflight_lists_every_problem_and_creates_nothing(

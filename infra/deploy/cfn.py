@@ -166,13 +166,14 @@ def deploy(cf: Any, name: str, *, template: dict[str, str], parameters: dict[str
     """Bring stack `name` to `template` + `parameters`. A stack a failed first create
     left behind (ROLLBACK_COMPLETE) is deleted first, so a rerun continues."""
     current = describe(cf, name)
+    if current is not None and current.status.endswith(BUSY) and current.status != "REVIEW_IN_PROGRESS":
+        # An earlier run was interrupted (Ctrl-C does not stop CloudFormation): let it finish.
+        current = _wait_stack(cf, name, poller)
     if current is not None and current.status == "ROLLBACK_COMPLETE":
         cf.delete_stack(StackName=name)
         current = _wait_stack(cf, name, poller)
         if current is not None:
             raise StackError(f"could not delete the failed stack ({current.status}): {first_failure(cf, name)}")
-    if current is not None and current.status.endswith(BUSY) and current.status != "REVIEW_IN_PROGRESS":
-        raise StackError(f"the stack is busy ({current.status}); wait for it to finish and run again")
     if current is not None and current.status in ("UPDATE_ROLLBACK_FAILED", "DELETE_FAILED"):
         raise StackError(f"the stack is {current.status}; fix it in the CloudFormation console "
                          f"(continue rollback / delete) and run again: {first_failure(cf, name)}")

@@ -339,7 +339,7 @@ class Deployment:
         with self.reporter.step(f"stack {name}" + (f" ({label})" if label else "")) as result:
             if only_if_missing:
                 existing = self._describe(key)
-                if existing is not None:
+                if existing is not None and existing.status not in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"):
                     result["outcome"] = "exists (skipped)"
                     return cfn.Result("unchanged", existing.outputs), existing.parameters
             declared = self._declared(spec)

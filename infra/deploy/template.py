@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import subprocess
 import sys
 import zipfile
@@ -64,9 +65,12 @@ def chalice_package(stage: str, out: Path, *, root: Path = ROOT) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
     chalice = Path(sys.executable).parent / "chalice"
+    # Packaging is offline, but Chalice wants a region to exist (the template uses ${AWS::Region}).
+    env = dict(os.environ)
+    env["AWS_DEFAULT_REGION"] = env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1"
     result = subprocess.run(
         [str(chalice), "package", "--stage", stage, "--merge-template", str(MERGE_TEMPLATE), str(out)],
-        cwd=root, capture_output=True, text=True, timeout=900, check=False,
+        cwd=root, capture_output=True, text=True, timeout=900, check=False, env=env,
     )
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
