@@ -14,6 +14,24 @@ export interface DrinkIngredient {
   optional: boolean;
 }
 
+/** A WebP width of a photo (docs/pictures.md). */
+export interface PictureVariant {
+  width: number;
+  url: string;
+}
+
+/**
+ * What a drink shows: the host's uploaded photo, an AI-generated photo, or the offline
+ * illustration drawn from its recipe. `kind` decides the label: only "photo" is a photo.
+ */
+export interface Picture {
+  kind: "photo" | "generated" | "illustration";
+  url: string;
+  width: number | null;
+  height: number | null;
+  variants: PictureVariant[];
+}
+
 export interface Drink {
   id: string;
   section_id: string;
@@ -26,6 +44,8 @@ export interface Drink {
   tags: string[];
   abv: number | null;
   image_url: string | null;
+  /** What the drink shows (photo, generated or illustration), with responsive variants. */
+  picture?: Picture;
   available: boolean;
   /** Allergen keys derived from the ingredients (`egg`, `tree_nuts`, ...); see lib/taste.ts. */
   allergens?: string[];
