@@ -234,7 +234,9 @@ async def serve(app: web.Application, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = GatewayRunner(app, handle_signals=False)
+    # No access log: the API logs every request it serves (status, duration, correlation
+    # id); the gateway logs what goes wrong (an unreachable API, refused requests).
+    runner = GatewayRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
