@@ -11,7 +11,12 @@ would expect), against the seeded 60-drink menu (sql/seed/menu.json):
 * family precision@3: the share of the top 3 that belong to the expected family.
 * latency per `recommend()` call (p50 / p95 / max, in-process, the menu already loaded).
 
-Options: --repeat N (latency rounds, default 30), --json (the numbers as JSON).
+With --api it also measures the two routes' work against a fresh migrated and seeded
+database (benchmarks/common.py): `profiles.recommendations` (what GET /recommendations
+runs: profile, history, the taste menu, the ranking) and `profiles.similar_drinks`
+(GET /drinks/{id}/similar), in-process, p50 / p95 and database round trips per call.
+
+Options: --repeat N (latency rounds, default 30), --api, --json (the numbers as JSON).
 """
 
 from __future__ import annotations
@@ -195,13 +200,14 @@ def evaluate(repeat: int = 30) -> dict[str, Any]:
                 "violations": problems,
             }
         )
-    # Latency: every profile, `repeat` rounds, the menu already built (as in a request).
+    # Latency: every profile, `repeat` rounds, the menu already loaded (as in a request).
     menus = [(seed_menu(seed, case.get("out_of_stock", ())), case) for case in cases]
     timings, cpu = [], []
     for _ in range(repeat):
         for menu, case in menus:
+            fresh = [MenuDrink(item.drink, item.ingredients) for item in menu]  # as a request has: nothing derived yet
             started, started_cpu = time.perf_counter(), time.process_time()
-            run_case(menu, case, 5)
+            run_case(fresh, case, 5)
             timings.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
     timings.sort()
@@ -226,6 +232,43 @@ def evaluate(repeat: int = 30) -> dict[str, Any]:
         },
         "rows": rows,
     }
+
+
+def measure_api(rounds: int = 50) -> dict[str, Any]:
+    """The database path of both routes, over the seeded menu."""
+    import uuid
+
+    from benchmarks.common import bench_database, percentile
+    from chalicelib import profiles
+    from chalicelib.db import STATEMENTS, database
+    from chalicelib.validation import ProfileUpdate
+
+    with bench_database("da_bench_recommend"):
+        db = database()
+        guest = uuid.uuid4()
+        body = {"spirits": ["gin"], "likes": ["bitter"], "dislikes": ["sweet"], "avoid": ["egg", "campari"]}
+        db.write(profiles.update_profile, guest, ProfileUpdate.model_validate(body))
+        negroni = next(item for item in db.read(profiles.taste_menu, "/images") if item.name == "Negroni")
+        db.write(profiles.rate_drink, guest, uuid.UUID(negroni.id), 1)
+        out: dict[str, Any] = {}
+        calls = {
+            "GET /recommendations": lambda: db.read(profiles.recommendations, guest, 5, "/images"),
+            "GET /drinks/{id}/similar": lambda: db.read(profiles.similar_drinks, uuid.UUID(negroni.id), 5, "/images"),
+        }
+        for name, call in calls.items():
+            call()  # warm: connection open
+            timings = []
+            STATEMENTS.reset()
+            for _ in range(rounds):
+                started = time.perf_counter()
+                call()
+                timings.append((time.perf_counter() - started) * 1000)
+            out[name] = {
+                "p50_ms": percentile(timings, 50),
+                "p95_ms": percentile(timings, 95),
+                "round_trips": STATEMENTS.reset() / rounds,
+            }
+        return out
 
 
 def print_table(result: Mapping[str, Any]) -> None:
@@ -261,12 +304,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--api", action="store_true")
     args = parser.parse_args()
     result = evaluate(args.repeat)
+    if args.api:
+        result["api"] = measure_api()
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
     else:
         print_table(result)
+        for route, numbers in result.get("api", {}).items():
+            print(
+                f"{route:25s}  p50 {numbers['p50_ms']:.2f} ms, p95 {numbers['p95_ms']:.2f} ms,"
+                f" {numbers['round_trips']:.0f} database round trips"
+            )
     return 0
 
 

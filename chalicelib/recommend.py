@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 # ---------------------------------------------------------------- vocabulary (the API's keys)
@@ -176,6 +177,11 @@ class MenuDrink:
     def name(self) -> str:
         return str(self.drink["name"])
 
+    @cached_property
+    def facts(self) -> DrinkFacts:
+        """Derived once per menu item (a chat turn asks several times)."""
+        return _derive(self)
+
 
 @dataclass(frozen=True)
 class TasteProfile:
@@ -292,6 +298,11 @@ def spirit_of(name: str) -> str | None:
 
 
 def facts(item: MenuDrink) -> DrinkFacts:
+    """What the recommender knows about a drink: flavour, words, spirits, flags, strength."""
+    return item.facts
+
+
+def _derive(item: MenuDrink) -> DrinkFacts:
     drink = item.drink
     amounts = {str(i.get("name", "")).lower(): _ml(i) for i in drink.get("ingredients") or ()}
     weights: list[tuple[IngredientTraits, float]] = [
