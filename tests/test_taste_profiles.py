@@ -515,3 +515,44 @@ def test_the_guest_policy_opens_the_taste_routes_and_still_no_admin_route() -> N
     for method in ("GET", "PUT", "POST", "DELETE"):
         for path in ("/admin/ingredients", "/admin/me/profile", "/admin/recommendations", "/admin/ingredients/abc"):
             assert not can(method, path), (method, path)
+
+
+# ---------------------------------------------------------------- the seed
+
+
+def test_every_seeded_ingredient_has_its_traits(admin_conn: Any) -> None:
+    from sql.seed import SEED_FILE, seed_id
+
+    seed = json.loads(SEED_FILE.read_text(encoding="utf-8"))
+    ids = [seed_id("ingredient", i["name"]) for i in seed["ingredients"]]
+    rows = admin_conn.execute("SELECT * FROM ingredient_traits WHERE ingredient_id = ANY(%s)", (ids,)).fetchall()
+    assert len(rows) == len(seed["ingredients"]) == 73
+    by_name = {i["name"]: i for i in seed["ingredients"]}
+    assert by_name["Orgeat"]["allergens"] == ["tree_nuts"]
+    assert by_name["Egg White"]["allergens"] == ["egg"] and by_name["Egg White"]["vegan"] is False
+    assert by_name["Heavy Cream"]["allergens"] == ["dairy"]
+    assert by_name["Worcestershire Sauce"]["allergens"] == ["fish", "gluten"]
+    assert by_name["Celery Salt"]["allergens"] == ["celery"]
+    assert by_name["Honey Syrup"]["vegan"] is False
+    for item in seed["ingredients"]:
+        spirit_or_liqueur = item["category"] in ("spirit", "liqueur", "wine", "bitters")
+        assert item["contains_alcohol"] is spirit_or_liqueur, item["name"]
+        assert (item["abv"] is not None) is item["contains_alcohol"], item["name"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"flavour": {"umami": 1}}, "flavour"),
+        ({"flavour": {"sweet": 4}}, "flavour"),
+        ({"allergens": ["nuts"]}, "unknown allergens"),
+        ({"abv": 40, "contains_alcohol": False}, "abv without contains_alcohol"),
+    ],
+)
+def test_the_seed_refuses_bad_traits(change: dict[str, Any], message: str) -> None:
+    from sql.seed import SEED_FILE, build_rows
+
+    seed = json.loads(SEED_FILE.read_text(encoding="utf-8"))
+    seed["ingredients"][0].update(change)
+    with pytest.raises(ValueError, match=message):
+        build_rows(seed)
