@@ -36,8 +36,10 @@ def parser() -> argparse.ArgumentParser:
                        ("cost", "the cost estimate only (no AWS calls)")):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--stage", default=env("STAGE") or "dev", help="dev or prod (STAGE)")
-        sub.add_argument("--api-cache", type=_flag, default=_flag(env("API_CACHE")),
-                         help="on|off: the API Gateway stage cache (API_CACHE; default: the stage's API_CACHE_ENABLED)")
+        if name != "destroy":
+            sub.add_argument("--api-cache", type=_flag, default=_flag(env("API_CACHE")),
+                             help="on|off: the API Gateway stage cache (API_CACHE; default: the stage's "
+                                  "API_CACHE_ENABLED)")
         if name in ("deploy", "plan"):
             sub.add_argument("--admin-email", default=env("ADMIN_EMAIL", ""), help="the admin's e-mail (ADMIN_EMAIL)")
             sub.add_argument("--admin-password", default=env("ADMIN_PASSWORD", ""),
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from infra.deploy.orchestrator import Clients, DeployError, Deployment
 
-    deployment = Deployment(stage=args.stage, clients=Clients(), api_cache=args.api_cache)
+    deployment = Deployment(stage=args.stage, clients=Clients(), api_cache=getattr(args, "api_cache", None))
     if args.command in ("deploy", "plan"):
         deployment.admin_email = args.admin_email
         deployment.admin_password = args.admin_password

@@ -206,6 +206,7 @@ class Deployment:
     invite: bool = True
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     join_url: str = ""
+    join_until: str = ""
     _api_template: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ shared
@@ -233,6 +234,10 @@ class Deployment:
                                bedrock_model_id=env.get("BEDROCK_MODEL_ID", ""),
                                bedrock_region=env.get("BEDROCK_REGION", ""))
         return self.options
+
+    def _require_region(self) -> None:
+        if not self.clients.region:
+            raise RuntimeError("no region: set AWS_REGION (for example us-east-1) or use a profile with a region")
 
     def tags(self) -> dict[str, str]:
         return {"app": APP, "stage": self.stage}
@@ -304,8 +309,7 @@ class Deployment:
 
     def _preflight(self) -> None:
         with self.reporter.step("preflight") as result:
-            if not self.clients.region:
-                raise RuntimeError("no region: set AWS_REGION (for example us-east-1) or a profile with a region")
+            self._require_region()
             who = preflight.identity(self.clients("sts"))
             options = self._make_options(who["Account"])
             self.reporter.note(f"account {who['Account']} as {who['Arn']}, region {options.region}")
@@ -421,9 +425,11 @@ class Deployment:
         with conn.transaction():
             for code in guests.list_codes(conn, web):
                 if code["status"] == "active" and code["created_by"] == INVITE_NOTE:
+                    self.join_until = str(code["expires_at"])
                     return str(code["join_url"])
             made = guests.create_code(conn, expires_in_hours=INVITE_HOURS, max_uses=INVITE_USES,
                                       note="the first invite (make deploy)", created_by=INVITE_NOTE, base_url=web)
+        self.join_until = str(made["expires_at"])
         self.reporter.note(f"new invite {made['code']}: {INVITE_USES} guests, {INVITE_HOURS} hours")
         return str(made["join_url"])
 
@@ -488,7 +494,8 @@ class Deployment:
         say(f"  API            {self.outputs['api']['EndpointURL']}")
         say(f"  stage config   {self._state_dir() / 'stage.json'}")
         target = self.join_url or f"{web}/"
-        what = f"the invite: {INVITE_USES} guests, {INVITE_HOURS} hours" if self.join_url else "the menu"
+        what = f"the invite, valid until {self.join_until}; more in the admin console" if self.join_url \
+            else "the menu; invites are in the admin console"
         say(f"\nJoin ({what}): {target}")
         segno.make(target, error="m").terminal(out=self.reporter.stream, compact=True)
 
@@ -553,6 +560,7 @@ class Deployment:
                 confirm: Callable[[str], str] = input) -> None:
         """Delete what deploy made, in reverse order; buckets are emptied first."""
         with self.reporter.step("find the stage's stacks") as result:
+            self._require_region()
             states = {key: self._describe(key) for key in ORDER}
             present = [key for key in ORDER if states[key] is not None]
             result["outcome"] = ", ".join(present) or "none"
