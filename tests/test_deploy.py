@@ -31,7 +31,7 @@ from moto import mock_aws
 from infra.deploy import __main__ as cli
 from infra.deploy import cfn, cost, preflight
 from infra.deploy.cfn import Poller
-from infra.deploy.orchestrator import Clients, DeployError, Deployment, Reporter, chalice_stage_env
+from infra.deploy.orchestrator import Clients, DeployError, Deployment, Reporter, chalice_stage_env, image_model
 from infra.deploy.stacks import BY_KEY, ORDER, MissingOutput, Options, load_template, resolve
 from infra.deploy.template import PackageError, api_template, chalice_package, code_key, inputs_digest
 
@@ -235,7 +235,9 @@ class Script:
         for stub in self.stubs.values():
             stub.activate()
         self.count = 0
-        self.model = chalice_stage_env(STAGE).get("BEDROCK_MODEL_ID", "")
+        env = chalice_stage_env(STAGE)
+        self.models = [m for m in (env.get("BEDROCK_MODEL_ID", ""), image_model(env)) if m]
+        self.model = env.get("BEDROCK_MODEL_ID", "")
 
     def clients(self) -> Clients:
         return Clients(boto3.session.Session(region_name=REGION), overrides={
@@ -306,15 +308,15 @@ class Script:
     def preflight(self, *, auth_exists: bool, bedrock: str = "AUTHORIZED") -> None:
         self.stubs["dsql"].add_response("list_clusters", {"clusters": []}, {"maxResults": 1})
         self.stubs["appsync"].add_response("list_apis", {"apis": []}, {"maxResults": 1})
-        if self.model:
+        for model in self.models:
             self.stubs["bedrock"].add_response("get_foundation_model_availability", {
-                "modelId": self.model, "agreementAvailability": {"status": "NOT_AVAILABLE"},
+                "modelId": model, "agreementAvailability": {"status": "NOT_AVAILABLE"},
                 "authorizationStatus": bedrock, "entitlementAvailability": "AVAILABLE",
-                "regionAvailability": "AVAILABLE"}, {"modelId": self.model})
+                "regionAvailability": "AVAILABLE"}, {"modelId": model})
             if bedrock == "AUTHORIZED":
                 self.stubs["bedrock"].add_response("get_foundation_model", {"modelDetails": {
-                    "modelArn": f"arn:aws:bedrock:{REGION}::foundation-model/{self.model}", "modelId": self.model,
-                    "inferenceTypesSupported": ["ON_DEMAND"]}}, {"modelIdentifier": self.model})
+                    "modelArn": f"arn:aws:bedrock:{REGION}::foundation-model/{model}", "modelId": model,
+                    "inferenceTypesSupported": ["ON_DEMAND"]}}, {"modelIdentifier": model})
         if auth_exists:
             self.exists(name("auth"), "UPDATE_COMPLETE", self.cloud.outputs["auth"])
         else:
@@ -630,11 +632,11 @@ def test_preflight_lists_every_problem_and_creates_nothing(
     script.stubs["dsql"].add_client_error("list_clusters", "AccessDeniedException", "not allowed: dsql:ListClusters",
                                           403, expected_params={"maxResults": 1})
     script.stubs["appsync"].add_response("list_apis", {"apis": []}, {"maxResults": 1})
-    if script.model:
+    for model in script.models:
         script.stubs["bedrock"].add_response("get_foundation_model_availability", {
-            "modelId": script.model, "agreementAvailability": {"status": "NOT_AVAILABLE"},
+            "modelId": model, "agreementAvailability": {"status": "NOT_AVAILABLE"},
             "authorizationStatus": "NOT_AUTHORIZED", "entitlementAvailability": "AVAILABLE",
-            "regionAvailability": "AVAILABLE"}, {"modelId": script.model})
+            "regionAvailability": "AVAILABLE"}, {"modelId": model})
     script.missing(name("auth"))
     # Someone else's pool already has the default domain prefix.
     cognito = boto3.client("cognito-idp", region_name=REGION)

@@ -63,11 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --stage must be one of {', '.join(STAGES)}, not {args.stage!r}", file=sys.stderr)
         return 2
     if args.command == "cost":
-        from infra.deploy.orchestrator import chalice_stage_env
+        from infra.deploy.orchestrator import chalice_stage_env, image_model
 
-        configured = chalice_stage_env(args.stage).get("API_CACHE_ENABLED", str(args.stage == "prod")).lower()
+        env = chalice_stage_env(args.stage)
+        configured = env.get("API_CACHE_ENABLED", str(args.stage == "prod")).lower()
         cache = args.api_cache if args.api_cache is not None else configured == "true"
-        print(cost.text(api_cache=cache))
+        print(cost.text(api_cache=cache, images=bool(image_model(env))))
         return 0
 
     from infra.deploy.orchestrator import Clients, DeployError, Deployment

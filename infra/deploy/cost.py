@@ -19,7 +19,7 @@ PRICE_SOURCES = {
     "S3": "https://aws.amazon.com/s3/pricing/",
     "Secrets Manager": "https://aws.amazon.com/secrets-manager/pricing/",
     "EventBridge + SQS": "https://aws.amazon.com/eventbridge/pricing/ and https://aws.amazon.com/sqs/pricing/",
-    "Bedrock": "https://aws.amazon.com/bedrock/pricing/ (Amazon Nova Lite)",
+    "Bedrock": "https://aws.amazon.com/bedrock/pricing/ (Amazon Nova Lite, Nova Canvas)",
     "CloudWatch Logs": "https://aws.amazon.com/cloudwatch/pricing/",
     "Cognito": "https://aws.amazon.com/cognito/pricing/ (the first 10,000 monthly active users are free)",
 }
@@ -37,7 +37,7 @@ PARTY = {
     "cloudfront_gb": 0.14,  # app shell 0.5 MB + photos 3 MB per guest
     "cloudfront_requests": 3200,
     "events": 600,
-    "new_drinks": 10,  # Bedrock photo prompts: about 400 tokens in, 150 out each
+    "new_drinks": 10,  # Bedrock photo prompts (about 400 tokens in, 150 out) and, when on, a picture each
     "log_gb": 0.011,
 }
 
@@ -50,7 +50,7 @@ class Line:
     per_party: float
 
 
-def lines(*, api_cache: bool, memory_mb: int = 512) -> list[Line]:
+def lines(*, api_cache: bool, images: bool = True, memory_mb: int = 512) -> list[Line]:
     p = PARTY
     gb_s = p["lambda_invocations"] * p["lambda_avg_ms"] / 1000 * memory_mb / 1024
     cache = [Line("API Gateway", "stage cache 0.5 GB, $0.020/hour, always on", 730 * 0.020, 0.0)] if api_cache else []
@@ -74,14 +74,16 @@ def lines(*, api_cache: bool, memory_mb: int = 512) -> list[Line]:
              "($0.40/million)", 0.0, p["events"] * 1.0e-6 + p["events"] * 3 * 0.40e-6),
         Line("Bedrock", f"{p['new_drinks']} photo prompts on Nova Lite ($0.06 / $0.24 per million tokens "
              "in / out)", 0.0, p["new_drinks"] * (400 * 0.06e-6 + 150 * 0.24e-6)),
+        *([Line("Bedrock images", f"{p['new_drinks']} drink pictures on Nova Canvas, 1280x960 standard "
+                "($0.06 each); IMAGE_NIGHTLY_CAP bounds a night", 0.0, p["new_drinks"] * 0.06)] if images else []),
         Line("CloudWatch Logs", f"{p['log_gb']} GB ingested ($0.50/GB), kept 0.1 GB ($0.03/GB-month)",
              0.1 * 0.03, p["log_gb"] * 0.50),
         Line("Cognito", "the host's sign-in (free tier)", 0.0, 0.0),
     ]
 
 
-def totals(*, api_cache: bool) -> tuple[float, float]:
-    found = lines(api_cache=api_cache)
+def totals(*, api_cache: bool, images: bool = True) -> tuple[float, float]:
+    found = lines(api_cache=api_cache, images=images)
     return sum(line.idle_month for line in found), sum(line.per_party for line in found)
 
 
@@ -89,16 +91,18 @@ def _money(value: float) -> str:
     return f"${value:,.2f}" if value >= 0.01 or value == 0 else "<$0.01"
 
 
-def text(*, api_cache: bool) -> str:
+def text(*, api_cache: bool, images: bool = True) -> str:
     """For `make plan`: one line per service and the totals."""
-    idle, party = totals(api_cache=api_cache)
+    idle, party = totals(api_cache=api_cache, images=images)
     rows = [f"  {'service':<18} {'idle/month':>11} {'per party':>10}  what"]
-    for line in lines(api_cache=api_cache):
+    for line in lines(api_cache=api_cache, images=images):
         rows.append(f"  {line.service:<18} {_money(line.idle_month):>11} {_money(line.per_party):>10}  {line.what}")
     rows.append(f"  {'total':<18} {_money(idle):>11} {_money(party):>10}")
     p = PARTY
-    rows.append(f"  (a party: {p['guests']} guests, {p['hours']} hours, {p['orders']} orders; us-east-1 list "
-                "prices without free tiers; sources in infra/deploy/cost.py)")
+    rows.append(f"  (a party: {p['guests']} guests, {p['hours']} hours, {p['orders']} orders, "
+                f"{p['api_requests']:,} API requests; us-east-1 list prices without free tiers; an estimate)")
+    rows.append("  prices:")
+    rows.extend(f"    {service}: {url}" for service, url in PRICE_SOURCES.items())
     return "\n".join(rows)
 
 
@@ -109,6 +113,11 @@ def markdown() -> str:
     rows = ["| service | idle per month | per party | what |", "|---|---:|---:|---|"]
     for line in lines(api_cache=True):
         rows.append(f"| {line.service} | {_money(line.idle_month)} | {_money(line.per_party)} | {line.what} |")
-    rows.append(f"| **dev** (no cache) | **{_money(dev_idle)}** | **{_money(dev_party)}** | |")
+    _, no_images = totals(api_cache=False, images=False)
+    rows.append(f"| **dev** (no cache) | **{_money(dev_idle)}** | **{_money(dev_party)}** | "
+                f"{_money(no_images)} per party without AI pictures (`IMAGE_GENERATION=off`) |")
     rows.append(f"| **prod** (cache on) | **{_money(prod_idle)}** | **{_money(prod_party)}** | |")
+    rows.append("")
+    rows.append("Prices: " + ", ".join(f"[{service}]({url.split(' ')[0]})" for service, url in PRICE_SOURCES.items())
+                + ".")
     return "\n".join(rows)

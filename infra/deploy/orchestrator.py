@@ -146,6 +146,20 @@ def chalice_stage_env(stage: str, root: Path = ROOT) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
+def image_model(env: dict[str, str]) -> str:
+    """The image model the stage's picture handler calls, or "" when it generates none."""
+    return env.get("IMAGE_MODEL_ID", "") if env.get("IMAGE_GENERATION", "off").lower() == "on" else ""
+
+
+def bedrock_models(options: Options) -> list[tuple[str, str]]:
+    """(label, model id) of every Bedrock model the stage calls; the text model is always
+    listed (empty: the offline writer), the image model only when pictures are generated."""
+    found = [("Bedrock model", options.bedrock_model_id)]
+    if options.image_model_id:
+        found.append(("Bedrock image model", options.image_model_id))
+    return found
+
+
 def temporary_password() -> str:
     """16 characters meeting infra/auth.yaml's policy (upper, lower, digit)."""
     alphabet = string.ascii_letters + string.digits
@@ -232,7 +246,8 @@ class Deployment:
                                domain_prefix=self.domain_prefix, api_cache=cache,
                                admin_email=self.admin_email, admin_password=self.admin_password,
                                bedrock_model_id=env.get("BEDROCK_MODEL_ID", ""),
-                               bedrock_region=env.get("BEDROCK_REGION", ""))
+                               bedrock_region=env.get("BEDROCK_REGION", ""),
+                               image_model_id=image_model(env))
         return self.options
 
     def _require_region(self) -> None:
@@ -320,8 +335,9 @@ class Deployment:
             checks.append(preflight.check_service("AppSync Events", region,
                                                   lambda: self.clients("appsync").list_apis(maxResults=1)))
             bedrock_region = options.bedrock_region or region
-            checks.append(preflight.check_bedrock(self.clients("bedrock", bedrock_region), options.bedrock_model_id,
-                                                  bedrock_region))
+            for label, model in bedrock_models(options):
+                checks.append(preflight.check_bedrock(self.clients("bedrock", bedrock_region), model, bedrock_region,
+                                                      label))
             auth = self._describe("auth")
             our_pool = auth.outputs.get("UserPoolId", "") if auth else ""
             checks.append(preflight.check_domain(self.clients("cognito-idp"), options.value("domain_prefix"),
@@ -554,7 +570,7 @@ class Deployment:
                 result["outcome"] = "no changes" if done.outcome == "unchanged" else \
                     f"would change {len(done.changes)} resources"
         self.reporter.say("\nCost (estimate):")
-        self.reporter.say(cost.text(api_cache=self._options().api_cache))
+        self.reporter.say(cost.text(api_cache=self._options().api_cache, images=bool(self._options().image_model_id)))
 
     def destroy(self, *, yes: bool = False, delete_database: bool = False,
                 confirm: Callable[[str], str] = input) -> None:

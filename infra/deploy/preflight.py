@@ -64,8 +64,7 @@ def check_service(name: str, region: str, call: Callable[[], Any]) -> Check:
     return Check(name, True, f"offered in {region}")
 
 
-def check_bedrock(bedrock: Any, model_id: str, region: str) -> Check:
-    name = "Bedrock model"
+def check_bedrock(bedrock: Any, model_id: str, region: str, name: str = "Bedrock model") -> Check:
     if not model_id:
         return Check(name, True, "none configured (photo prompts use the offline writer)")
     try:

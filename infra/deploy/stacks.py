@@ -71,6 +71,8 @@ class Options:
     admin_password: str = ""
     bedrock_model_id: str = ""
     bedrock_region: str = ""
+    # The drink pictures' image model, when the stage generates pictures (IMAGE_GENERATION=on).
+    image_model_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     def value(self, name: str) -> str:
