@@ -744,8 +744,17 @@ def replay_limits(database_url: str, max_queue: int, max_active_per_guest: int) 
     from psycopg.rows import dict_row
 
     with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
-        orders = conn.execute("SELECT id, guest_id, number, created_at FROM orders ORDER BY created_at, id").fetchall()
+        orders = conn.execute("SELECT id, guest_id, number, created_at FROM orders").fetchall()
         history = conn.execute("SELECT order_id, status, changed_at FROM order_status_history").fetchall()
+    return len(orders), limit_violations(orders, history, max_queue, max_active_per_guest)
+
+
+def limit_violations(
+    orders: list[dict[str, Any]], history: list[dict[str, Any]], max_queue: int, max_active_per_guest: int
+) -> list[str]:
+    """The replay of `replay_limits` over rows of orders (id, guest_id, number,
+    created_at) and order_status_history (order_id, status, changed_at)."""
+    orders = sorted(orders, key=lambda o: (o["created_at"], str(o["id"])))
     left_queue: dict[Any, dt.datetime] = {}
     left_active: dict[Any, dt.datetime] = {}
     for row in history:
@@ -772,7 +781,7 @@ def replay_limits(database_url: str, max_queue: int, max_active_per_guest: int) 
             violations.append(
                 f"order #{placed['number']} at {when}: its guest had {len(mine)} active (limit {max_active_per_guest})"
             )
-    return len(orders), violations
+    return violations
 
 
 def check(stack: LocalStack, result: PartyResult) -> list[str]:

@@ -6,6 +6,7 @@ with one 16-use invite got two 201s and fourteen 500s, and left a transaction op
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -15,10 +16,63 @@ import aiohttp
 import psycopg
 import pytest
 
-from benchmarks.party import Client, LocalStack, PartyConfig, check, idle_in_transaction, run_party, summary
+from benchmarks.party import (
+    Client,
+    LocalStack,
+    PartyConfig,
+    check,
+    idle_in_transaction,
+    limit_violations,
+    run_party,
+    summary,
+)
 from local.realtime_client import admin_token
 
-pytestmark = pytest.mark.e2e
+T0 = dt.datetime(2026, 12, 1, 21, 0, tzinfo=dt.UTC)
+
+
+def _at(seconds: float) -> dt.datetime:
+    return T0 + dt.timedelta(seconds=seconds)
+
+
+def _orders(*placed: tuple[str, str, float]) -> list[dict[str, Any]]:
+    return [
+        {"id": oid, "guest_id": guest, "number": n, "created_at": _at(t)} for n, (oid, guest, t) in enumerate(placed)
+    ]
+
+
+def _moves(*moves: tuple[str, str, float]) -> list[dict[str, Any]]:
+    return [{"order_id": oid, "status": status, "changed_at": _at(t)} for oid, status, t in moves]
+
+
+def test_the_limit_replay_finds_an_over_full_queue_and_a_greedy_guest() -> None:
+    """The party's limit check can fail: a third order while two wait, with a limit of 2;
+    a guest's second active order with a limit of 1."""
+    orders = _orders(("a", "g1", 0), ("b", "g2", 1), ("c", "g3", 2), ("d", "g1", 3))
+    assert limit_violations(orders, [], max_queue=4, max_active_per_guest=2) == []
+    over = limit_violations(orders, [], max_queue=2, max_active_per_guest=1)
+    assert [v.split(": ", 1)[1] for v in over] == [
+        "3 in the queue (limit 2)",
+        "4 in the queue (limit 2)",
+        "its guest had 2 active (limit 1)",
+    ]
+
+
+def test_the_limit_replay_counts_what_left_the_queue_and_what_was_picked_up() -> None:
+    orders = _orders(("a", "g1", 0), ("b", "g2", 1), ("c", "g3", 5), ("d", "g1", 6))
+    history = _moves(("a", "in_progress", 2), ("a", "ready", 3), ("b", "cancelled", 4), ("a", "completed", 5.5))
+    # "a" left the queue (ready) at 3 and was picked up at 5.5; "b" was cancelled at 4.
+    assert limit_violations(orders, history, max_queue=2, max_active_per_guest=1) == []
+    # A move that began just after a placement still counts for it (its snapshot came later)...
+    late = _moves(("a", "ready", 5.1), ("b", "cancelled", 4), ("a", "completed", 5.5))
+    assert limit_violations(orders, late, max_queue=2, max_active_per_guest=1) == []
+    # ... one that began well after it does not.
+    later = _moves(("a", "ready", 5.5), ("b", "cancelled", 4), ("a", "completed", 5.6))
+    assert [v.split(": ", 1)[1] for v in limit_violations(orders, later, max_queue=1, max_active_per_guest=1)] == [
+        "2 in the queue (limit 1)",  # "b" while "a" waits
+        "2 in the queue (limit 1)",  # "c": "a" is still in progress at 5.25
+        "2 in the queue (limit 1)",  # "d" with "c"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +111,7 @@ async def join_at_once(stack: LocalStack, phones: int, max_uses: int) -> tuple[d
         return invite, list(await asyncio.gather(*tasks))
 
 
+@pytest.mark.e2e
 def test_sixteen_phones_join_at_once_with_one_sixteen_use_invite(stack: LocalStack) -> None:
     invite, answers = asyncio.run(join_at_once(stack, phones=16, max_uses=16))
 
@@ -94,6 +149,7 @@ def test_sixteen_phones_join_at_once_with_one_sixteen_use_invite(stack: LocalSta
     assert idle_in_transaction(stack.database_url) == []
 
 
+@pytest.mark.e2e
 def test_a_party_of_sixteen_holds(stack: LocalStack) -> None:
     config = PartyConfig(
         guests=16,
