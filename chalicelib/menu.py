@@ -138,7 +138,8 @@ def list_ingredients(conn: Connection[Any]) -> list[dict[str, Any]]:
 
 def exclusion_sql(exclude: list[str], params: dict[str, Any]) -> str:
     """No drink containing any of `exclude` (ingredient names, allergen keys, "non_vegan"),
-    optional ingredients included. Flags become column names from a fixed list, never text
+    optional ingredients included; with a flag, no drink with an ingredient whose contents
+    are unknown (no traits row). Flags become column names from a fixed list, never text
     from the request."""
     keys = sorted({value.strip().lower() for value in exclude})
     flags = [key for key in keys if key in ALLERGENS or key == NON_VEGAN]
@@ -147,7 +148,10 @@ def exclusion_sql(exclude: list[str], params: dict[str, Any]) -> str:
     if names:
         params["exclude_names"] = names
         tests.append("i.name_key = ANY(%(exclude_names)s)")
-    tests += [f"t.{flag}" for flag in flags]
+    if flags:
+        # An ingredient with no traits recorded may contain anything: not safe to serve.
+        tests.append("t.ingredient_id IS NULL")
+        tests += [f"t.{flag}" for flag in flags]
     return f"""NOT EXISTS (
         SELECT 1 FROM drink_ingredients di JOIN ingredients i ON i.id = di.ingredient_id
         LEFT JOIN ingredient_traits t ON t.ingredient_id = i.id

@@ -9,7 +9,8 @@ score:
 1. only drinks on the menu and available now;
 2. never a drink containing anything the guest avoids: an ingredient by name or an
    allergen / dietary flag, optional ingredients included (a garnish or an "optional"
-   egg white is still in the glass unless someone remembers to leave it out);
+   egg white is still in the glass unless someone remembers to leave it out); a guest
+   avoiding any flag never gets a drink with an ingredient whose contents are unknown;
 3. alcohol-free when asked: no ingredient contains alcohol.
 
 Then soft preferences rank what is left: spirits, liked and disliked flavours, strength,
@@ -244,6 +245,7 @@ class DrinkFacts:
     names: frozenset[str]  # lower-case ingredient names, optional ones included
     flags: frozenset[str]  # allergens and non_vegan, optional ingredients included
     alcohol_free: bool
+    described: bool  # every ingredient has its traits recorded
     strength: str
     abv: float  # the drink's, 0 when alcohol-free
     method: str  # stirred, shaken, built, blended, muddled or ""
@@ -355,6 +357,7 @@ def _derive(item: MenuDrink) -> DrinkFacts:
         names=names,
         flags=frozenset(flags),
         alcohol_free=alcohol_free and bool(drink.get("alcohol_free", True)),
+        described=all(t.known for t in item.ingredients),
         strength=_strength(drink, alcohol_free),
         abv=0.0 if alcohol_free else float(drink.get("abv") or 15.0),
         method=_method(drink),
@@ -372,6 +375,8 @@ def violation(item: MenuDrink, known: DrinkFacts, profile: TasteProfile) -> str 
     flags = avoid & set(EXCLUDABLE_FLAGS)
     if flags & known.flags:
         return "contains " + ", ".join(sorted(flags & known.flags))
+    if flags and not known.described:
+        return "contains an ingredient whose allergens are not recorded"
     if (avoid - flags) & known.names:
         return "contains " + ", ".join(sorted((avoid - flags) & known.names))
     if profile.alcohol_free and not known.alcohol_free:

@@ -62,6 +62,9 @@ def test_an_ingredient_without_traits_makes_its_drink_not_alcohol_free() -> None
     unknown = MenuDrink({**drink, "available": True}, (IngredientTraits("Cordial", known=False),))
     assert not facts(unknown).alcohol_free
     assert violation(unknown, facts(unknown), TasteProfile(alcohol_free=True)) == "contains alcohol"
+    # Nor is it safe for anyone avoiding an allergen: its contents are unknown.
+    assert violation(unknown, facts(unknown), TasteProfile(avoid=("peanuts",))) is not None
+    assert violation(unknown, facts(unknown), TasteProfile(avoid=("lime juice",))) is None
 
 
 def test_violations_name_the_rule() -> None:
@@ -230,6 +233,8 @@ def broken(item: MenuDrink, profile: TasteProfile) -> list[str]:
             problems.append(f"contains {t.name}")
         if set(t.allergens) & avoid or (not t.vegan and NON_VEGAN in avoid):
             problems.append(f"flag in {t.name}")
+        if not t.known and avoid & set(EXCLUDABLE_FLAGS):
+            problems.append(f"unknown contents of {t.name}")
         if profile.alcohol_free and (t.contains_alcohol or not t.known):
             problems.append(f"alcohol in {t.name}")
     return problems

@@ -556,3 +556,21 @@ def test_the_seed_refuses_bad_traits(change: dict[str, Any], message: str) -> No
     seed["ingredients"][0].update(change)
     with pytest.raises(ValueError, match=message):
         build_rows(seed)
+
+
+def test_an_ingredient_without_recorded_traits_is_never_served_to_the_careful(
+    client: Any, admin_headers: dict[str, str], admin_conn: Any, aws: Any  # noqa: F811
+) -> None:
+    # As an ingredient the host added before migration 0006: no ingredient_traits row.
+    name = unique("Mystery Cordial")
+    admin_conn.execute(
+        "INSERT INTO ingredients (name, name_key, category) VALUES (%s, %s, 'syrup')", (name, name.lower())
+    )
+    section = make_section(client, admin_headers)
+    status, drink = call(client, "POST", "/admin/drinks", admin_headers, drink_body(section["id"], name))
+    assert status == 201, drink
+    assert drink["allergens"] == [] and drink["alcohol_free"] is False  # unknown: not alcohol-free
+    ids = lambda query: {d["id"] for d in get(client, f"/drinks?{query}")[1]}  # noqa: E731
+    assert drink["id"] not in ids("exclude=egg")  # may contain anything
+    assert drink["id"] not in ids("alcohol_free=true")
+    assert drink["id"] in ids("exclude=lime%20juice")  # a name it does not have is fine
