@@ -614,6 +614,40 @@ def test_a_stack_still_busy_from_an_interrupted_run_is_waited_for() -> None:
     assert (done.outcome, done.outputs, waits) == ("unchanged", {"EventBusName": "bus"}, [7])
 
 
+def test_a_change_set_that_fails_for_a_real_reason_is_an_error_not_a_no_change() -> None:
+    cf = boto3.client("cloudformation", region_name=REGION)
+    stack = name("media")
+    with Stubber(cf) as stub:
+        stub.add_response("describe_stacks", _stack(stack, "UPDATE_COMPLETE", {}), {"StackName": stack})
+        stub.add_response("create_change_set", {"Id": "cs-1", "StackId": "s"})
+        where = {"ChangeSetName": "cs-1", "StackName": stack}
+        stub.add_response("describe_change_set", {"Status": "FAILED", "StatusReason":
+                          "Parameters: [PriceClass] must have values from [PriceClass_100, PriceClass_200]"}, where)
+        stub.add_response("delete_change_set", {}, where)
+        with pytest.raises(cfn.StackError, match="change set failed: Parameters: \\[PriceClass\\]"):
+            cfn.deploy(cf, stack, template={"TemplateBody": "{}"}, parameters={"PriceClass": "x"}, tags={},
+                       poller=Poller(sleep=_no_sleep))
+        stub.assert_no_pending_responses()  # no execute_change_set
+
+
+def test_the_dsql_admin_connection_signs_a_token_and_requires_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.deploy.orchestrator import dsql_admin_connect
+
+    _fake_credentials(monkeypatch)
+    seen: dict[str, Any] = {}
+
+    def connect(**kwargs: Any) -> str:
+        seen.update(kwargs)
+        return "connection"
+
+    dsql = boto3.client("dsql", region_name=REGION)  # the token is a local SigV4 signature: no call
+    conn, is_dsql = dsql_admin_connect(f"{DSQL_ID}.dsql.{REGION}.on.aws", REGION, dsql, connect=connect)
+    assert (conn, is_dsql) == ("connection", True)
+    assert (seen["host"], seen["user"], seen["dbname"], seen["sslmode"]) == \
+        (f"{DSQL_ID}.dsql.{REGION}.on.aws", "admin", "postgres", "require")
+    assert "Action=DbConnectAdmin" in seen["password"] and "X-Amz-Signature=" in seen["password"]
+
+
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_the_queues_the_functions_consume_are_the_ones_the_events_stack_makes(stage: str) -> None:
     resources = load_template(ROOT / "infra" / "events.yaml")["Resources"]

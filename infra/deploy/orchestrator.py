@@ -129,13 +129,16 @@ class Clients:
         return self._made[key]
 
 
-def dsql_admin_connect(endpoint: str, region: str, dsql: Any) -> tuple[Any, bool]:
+def dsql_admin_connect(endpoint: str, region: str, dsql: Any,
+                       connect: Callable[..., Any] | None = None) -> tuple[Any, bool]:
     """The DSQL `admin` user with a token (a local signature, no call); TLS."""
-    import psycopg
+    if connect is None:
+        import psycopg
 
+        connect = psycopg.connect
     token = dsql.generate_db_connect_admin_auth_token(Hostname=endpoint, Region=region)
-    conn = psycopg.connect(host=endpoint, port=5432, dbname="postgres", user="admin", password=token,
-                           sslmode="require", autocommit=True, connect_timeout=15)
+    conn = connect(host=endpoint, port=5432, dbname="postgres", user="admin", password=token,
+                   sslmode="require", autocommit=True, connect_timeout=15)
     return conn, True
 
 
