@@ -645,3 +645,20 @@ def test_picture_routes_are_for_admins_only(
             status, _ = call(client, "POST", path, header, payload)
             assert status == expected, (name, path)
     assert admin_conn.execute("SELECT image_key FROM drinks WHERE id = %s", (drink,)).fetchone()["image_key"] is None
+
+
+def test_the_local_stack_mirrors_the_handlers_photos_for_a_restart(world: World, tmp_path: Any) -> None:
+    """Variants and AI photos written by the handler survive `make local` restarts like uploads."""
+    from local.storage import ensure_bucket, mirror_new_objects
+
+    world.s3.put_object(Bucket=BUCKET, Key="drink-images/a-x-400w.webp", Body=b"RIFF....WEBPVP8 ")
+    world.s3.put_object(Bucket=BUCKET, Key="drink-images/generated/d/v-1.png", Body=png(4, 4))
+    world.s3.put_object(Bucket=BUCKET, Key="drink-images/illustrations/d-h.svg", Body=b"<svg/>")
+    assert mirror_new_objects(world.s3, BUCKET, tmp_path) == 2
+    assert (tmp_path / "drink-images/a-x-400w.webp").exists()
+    assert (tmp_path / "drink-images/generated/d/v-1.png").read_bytes() == png(4, 4)
+    assert not (tmp_path / "drink-images/illustrations").exists()  # redrawn at start instead
+    assert mirror_new_objects(world.s3, BUCKET, tmp_path) == 0  # only what is new
+    world.s3.delete_object(Bucket=BUCKET, Key="drink-images/generated/d/v-1.png")
+    assert ensure_bucket("https://s3.amazonaws.com", BUCKET, restore_from=tmp_path) == 2
+    assert world.s3.get_object(Bucket=BUCKET, Key="drink-images/generated/d/v-1.png")["Body"].read() == png(4, 4)
