@@ -483,6 +483,26 @@ def test_first_deploy_creates_every_stack_then_the_data_admin_and_web_app(
     assert "\u2588" in text or "\u2580" in text  # segno's terminal blocks
 
 
+def test_the_generated_stage_config_becomes_shell_exports(
+    cloud: Cloud, dist: Path, tmp_path: Path, packaged: Path, api: dict[str, Any], fresh_db: str
+) -> None:
+    import shlex
+
+    from infra.deploy.orchestrator import stage_exports
+
+    script = Script(cloud)
+    _queue_first_deploy(script, cloud, api)
+    deployment, _out, _c = _deployment(script, dist, tmp_path, packaged, fresh_db)
+    deployment.deploy()
+
+    exports = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1)
+                   for line in stage_exports(STAGE, tmp_path / "state").splitlines())
+    assert exports["DSQL_ENDPOINT"] == cloud.outputs["database"]["DsqlEndpoint"]
+    assert exports["DSQL_WRITER_ROLE_ARN"] == cloud.outputs["database"]["WriterRoleArn"]
+    assert exports["APP_STAGE"] == STAGE and exports["AWS_REGION"] == REGION
+    assert "DATABASE_URL" not in exports and "API_ID" not in exports  # empty values are left out
+
+
 def test_a_second_deploy_with_no_change_changes_nothing(
     cloud: Cloud, dist: Path, tmp_path: Path, packaged: Path, api: dict[str, Any], fresh_db: str
 ) -> None:

@@ -1,4 +1,4 @@
-"""python -m infra.deploy {deploy,plan,destroy,cost} --stage dev|prod  (make deploy / plan / destroy).
+"""python -m infra.deploy {deploy,plan,destroy,cost,env} --stage dev|prod  (make deploy / plan / destroy).
 
 Options also read the environment: AWS_PROFILE and AWS_REGION (the account and region),
 ADMIN_EMAIL and ADMIN_PASSWORD (the first deploy's `admin` user), DOMAIN_PREFIX (the
@@ -33,10 +33,11 @@ def parser() -> argparse.ArgumentParser:
     for name, text in (("deploy", "create or update every stack, the database, the admin and the web app"),
                        ("plan", "show what deploy would create or change, and the cost"),
                        ("destroy", "delete what deploy created (asks first)"),
-                       ("cost", "the cost estimate only (no AWS calls)")):
+                       ("cost", "the cost estimate only (no AWS calls)"),
+                       ("env", "the generated stage config as shell exports (for make migrate / seed; no AWS calls)")):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--stage", default=env("STAGE") or "dev", help="dev or prod (STAGE)")
-        if name != "destroy":
+        if name not in ("destroy", "env"):
             sub.add_argument("--api-cache", type=_flag, default=_flag(env("API_CACHE")),
                              help="on|off: the API Gateway stage cache (API_CACHE; default: the stage's "
                                   "API_CACHE_ENABLED)")
@@ -62,6 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage not in STAGES:
         print(f"error: --stage must be one of {', '.join(STAGES)}, not {args.stage!r}", file=sys.stderr)
         return 2
+    if args.command == "env":
+        from infra.deploy.orchestrator import stage_exports
+
+        try:
+            print(stage_exports(args.stage))
+        except FileNotFoundError as missing:
+            print(f"error: {missing.filename} is missing: run `make deploy STAGE={args.stage}` first", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "cost":
         from infra.deploy.orchestrator import chalice_stage_env, image_model
 

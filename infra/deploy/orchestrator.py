@@ -149,6 +149,20 @@ def chalice_stage_env(stage: str, root: Path = ROOT) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
+def stage_exports(stage: str, state_dir: Path | None = None) -> str:
+    """`export NAME='value'` lines from the generated stage config: the API's generated
+    environment, the stage's own variables from .chalice/config.json, and the region, so
+    `eval "$(python -m infra.deploy env --stage dev)"; make migrate` reaches the stage's DSQL."""
+    import shlex
+
+    path = (state_dir or ROOT / ".local" / "deploy" / stage) / "stage.json"
+    data = json.loads(path.read_text())
+    env = {k: v for k, v in chalice_stage_env(stage).items() if v}
+    env.update({k: v for k, v in data["environment_variables"].items() if v})
+    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = data["region"]
+    return "\n".join(f"export {k}={shlex.quote(str(v))}" for k, v in sorted(env.items()))
+
+
 def image_model(env: dict[str, str]) -> str:
     """The image model the stage's picture handler calls, or "" when it generates none."""
     return env.get("IMAGE_MODEL_ID", "") if env.get("IMAGE_GENERATION", "off").lower() == "on" else ""
