@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from local.realtime_client import Api
 from tests.e2e.conftest import ARTIFACTS, PageSession, Stack
+from tests.e2e.test_admin_console import admin_login  # noqa: F401 (a fixture)
 from tests.servers import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -173,3 +174,25 @@ def test_an_uploaded_photo_gets_variants_and_a_phone_loads_the_small_one(
     assert photo.evaluate("i => i.currentSrc").endswith("-400w.webp")
     assert not any(url.endswith(key) for url in requested)  # the 2400 px original is never sent to the phone
     keep(phone.shot("menu-with-photo"))
+
+
+def test_the_console_labels_the_picture_and_regenerate_says_why_not(
+    open_page: Any, admin_login: tuple[str, str]  # noqa: F811 (the fixture)
+) -> None:
+    from tests.e2e.test_admin_console import signed_in_admin
+
+    admin = signed_in_admin(open_page, admin_login)
+    admin.allow_console_error("409")  # regenerate is refused locally (AI photos are off); the page says so
+    page = admin.page
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Menu").click()
+    row = page.get_by_test_id("drink-row").filter(has=page.get_by_role("link", name="Negroni", exact=True))
+    expect(row.get_by_test_id("picture-kind")).to_have_text("Illustration")
+    expect(row.locator("[data-kind=illustration] img")).to_be_visible()
+    row.get_by_role("link", name="Negroni", exact=True).click()
+    expect(page.get_by_test_id("picture-label")).to_contain_text("Illustration drawn from the recipe")
+    expect(page.get_by_test_id("picture-preview").locator("img")).to_have_attribute(
+        "alt", "Illustration of Negroni, served in a rocks glass"
+    )
+    page.get_by_test_id("regenerate-picture").click()
+    expect(page.get_by_test_id("picture-status")).to_contain_text("AI photos are off on this stage")
+    keep(admin.shot("console-picture"))
