@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.local/run
 
-.PHONY: local test lint migrate seed bench party package clean-local venv reset-admin-password frontend bundle-size e2e-deps publish-web deploy plan destroy
+.PHONY: local test lint migrate seed illustrations bench party package clean-local venv reset-admin-password frontend bundle-size e2e-deps publish-web deploy plan destroy
 
 # The web app (frontend/): rebuilt only when its sources or dependencies change.
 WEB        := frontend
@@ -71,6 +71,11 @@ migrate: $(STAMP)
 
 seed: $(STAMP)
 	$(BIN)/python -m sql.seed
+
+## Draw every drink's illustration into MEDIA_BUCKET (AWS, after `make seed`: the seed's
+## drinks never had a DrinkCreated; `make local` does this itself). docs/pictures.md
+illustrations: $(STAMP)
+	$(BIN)/python -c "from chalicelib import images; print(images.ensure_illustrations(), 'illustrations drawn')"
 
 ## Measured, not asserted: cold start, latency, round trips.
 bench: $(STAMP)
