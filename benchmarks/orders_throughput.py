@@ -2,8 +2,9 @@
 
 Ours: `chalicelib.orders.place_order` (the whole write transaction: limits,
 availability, pickup number, order, items, history) with 8 concurrent clients, each a
-thread with its own `Database` (as separate Lambda containers would have), each its
-own guest placing orders one after another with a fresh Idempotency-Key.
+process of its own with its own `Database` (as separate Lambda containers are), each with
+a guest placing 10 orders one after another (each with a fresh Idempotency-Key), then the
+bar completes them and a new guest takes over.
 
 The floor: the same 8 clients running a raw psycopg transaction that inserts an order
 row, an item row and a history row (BEGIN, three INSERTs, COMMIT) and nothing else.
@@ -16,7 +17,7 @@ conflict retries per order at 8 clients (`chalicelib.db.RETRIES`; writes run at
 REPEATABLE READ, so conflicts raise 40001 as on Aurora DSQL).
 
     .venv/bin/python benchmarks/orders_throughput.py
-Environment: BENCH_CLIENTS (default 8), BENCH_SECONDS (per round, default 2),
+Environment: BENCH_CLIENTS (default 8), BENCH_SECONDS (per round, default 1.5),
 BENCH_ROUNDS (default 3), TEST_DATABASE_URL (use that cluster).
 """
 
@@ -28,10 +29,9 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,140 +41,140 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import bench_database, percentile  # noqa: E402
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "1.5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-# The bar completes a client's orders after this many, to keep it under its limit.
+# Each client is a phone passed round: a guest orders this many drinks, the bar hands
+# them out (completed), and the next guest orders (a party's guests have short histories).
 COMPLETE_EVERY = 10
 
 
-def _retries() -> Any:
-    from chalicelib import db
-
-    return getattr(db, "RETRIES", None)
-
-
-def _clients(count: int, seconds: float, work: Callable[[int, int], None], setup: Callable[[int], Any]) -> dict:
-    """Run `work(client, n)` in `count` threads for `seconds`; rate and latencies."""
-    latencies: list[list[float]] = [[] for _ in range(count)]
-    errors: list[str] = []
-    start = threading.Barrier(count + 1)
-    stop = threading.Event()
-
-    def client(index: int) -> None:
-        closer = None
-        try:
-            closer = setup(index)
-            start.wait(timeout=30)
-            n = 0
-            while not stop.is_set():
-                began = time.perf_counter()
-                try:
-                    work(index, n)
-                except Exception as exc:  # counted and reported, not raised
-                    errors.append(f"{type(exc).__name__}: {exc}")
-                else:
-                    latencies[index].append((time.perf_counter() - began) * 1000)
-                n += 1
-        except Exception as exc:  # setup failed: reported, not raised
-            errors.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            if closer is not None:
-                closer()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    start.wait(timeout=30)
-    began = time.perf_counter()
-    stop.wait(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=60)
-    elapsed = time.perf_counter() - began
-    flat = [value for per in latencies for value in per]
-    return {
-        "orders": len(flat),
-        "orders_per_s": len(flat) / elapsed,
-        "p50_ms": statistics.median(flat) if flat else 0.0,
-        "p95_ms": percentile(flat, 95) if flat else 0.0,
-        "failed": len(errors),
-        "errors": sorted(set(errors))[:3],
-    }
+def _raw_transaction(conn: Any, guest: uuid.UUID, n: int, drink_id: uuid.UUID) -> None:
+    """The floor: an order row, an item row and a history row, nothing else."""
+    order_id = uuid.uuid4()
+    with conn.transaction():
+        conn.execute(
+            """INSERT INTO orders (id, number, guest_id, guest_name, status, notes, idempotency_key, request_hash)
+               VALUES (%s, %s, %s, 'raw', 'completed', '', %s, '')""",
+            (order_id, n % 999 + 1, guest, f"raw-{uuid.uuid4()}"),
+        )
+        conn.execute(
+            """INSERT INTO order_items (order_id, position, drink_id, drink_name, quantity, notes)
+               VALUES (%s, 0, %s, 'Raw', 1, '')""",
+            (order_id, drink_id),
+        )
+        conn.execute(
+            """INSERT INTO order_status_history (order_id, status, changed_by, changed_at)
+               VALUES (%s, 'pending', %s, now())""",
+            (order_id, str(guest)),
+        )
 
 
-def floor_round(url: str, clients: int, seconds: float, drink_id: uuid.UUID) -> dict[str, Any]:
-    """The raw transaction: an order row, an item row and a history row."""
+def _client(index: int, url: str, drink_ids: list[uuid.UUID], commands: Any, results: Any, barrier: Any) -> None:
+    """One client process (a Lambda container of its own): its connections, its guests.
+    Runs the rounds it is told to, each for a fixed time after the shared start."""
+    os.environ["DATABASE_URL"] = url
+    os.environ["LOG_LEVEL"] = "WARNING"
     import psycopg
 
-    conns: dict[int, Any] = {}
-    guests = {i: uuid.uuid4() for i in range(clients)}
-
-    def setup(index: int) -> Callable[[], None]:
-        conns[index] = psycopg.connect(url, autocommit=True)
-        return conns[index].close
-
-    def work(index: int, n: int) -> None:
-        conn = conns[index]
-        order_id = uuid.uuid4()
-        with conn.transaction():
-            conn.execute(
-                """INSERT INTO orders (id, number, guest_id, guest_name, status, notes, idempotency_key, request_hash)
-                   VALUES (%s, %s, %s, 'raw', 'completed', '', %s, '')""",
-                (order_id, n % 999 + 1, guests[index], f"raw-{n}"),
-            )
-            conn.execute(
-                """INSERT INTO order_items (order_id, position, drink_id, drink_name, quantity, notes)
-                   VALUES (%s, 0, %s, 'Raw', 1, '')""",
-                (order_id, drink_id),
-            )
-            conn.execute(
-                """INSERT INTO order_status_history (order_id, status, changed_by, changed_at)
-                   VALUES (%s, 'pending', %s, now())""",
-                (order_id, str(guests[index])),
-            )
-
-    return _clients(clients, seconds, work, setup)
-
-
-def ours_round(url: str, clients: int, seconds: float, drink_ids: list[uuid.UUID]) -> dict[str, Any]:
-    import psycopg
-
+    from chalicelib import db as db_module
     from chalicelib import orders
     from chalicelib.db import Database
     from chalicelib.validation import OrderItemRequest, OrderRequest
 
-    dbs: dict[int, Any] = {}
-    guests = {i: uuid.uuid4() for i in range(clients)}
+    retries = getattr(db_module, "RETRIES", None)
+    db = Database()
+    raw = psycopg.connect(url, autocommit=True)
     admin = psycopg.connect(url, autocommit=True)
-    admin_lock = threading.Lock()
-
-    def setup(index: int) -> Callable[[], None]:
-        dbs[index] = Database()
-        dbs[index].read(lambda conn: conn.execute("SELECT 1").fetchone())  # connect before the clock starts
-        dbs[index].write(lambda conn: None)
-        return dbs[index].close
-
-    def work(index: int, n: int) -> None:
-        request = OrderRequest(items=[OrderItemRequest(drink_id=drink_ids[(index + n) % len(drink_ids)])])
-        orders.place_order(dbs[index], guests[index], f"client {index}", request, f"bench-{uuid.uuid4()}")
-        if n % COMPLETE_EVERY == COMPLETE_EVERY - 1:  # the bar hands them out
-            with admin_lock:
-                admin.execute(
-                    "UPDATE orders SET status = 'completed' WHERE guest_id = %s AND status <> 'completed'",
-                    (guests[index],),
-                )
-
-    retries = _retries()
-    if retries is not None:
-        retries.reset()
+    db.read(lambda conn: conn.execute("SELECT 1").fetchone())  # connect before any clock starts
+    db.write(lambda conn: None)
+    guest = uuid.uuid4()
     try:
-        result = _clients(clients, seconds, work, setup)
+        while (command := commands.get()) is not None:
+            kind, seconds = command
+            if retries is not None:
+                retries.reset()
+            latencies: list[float] = []
+            errors: list[str] = []
+            barrier.wait(timeout=120)
+            began = time.perf_counter()
+            n = 0
+            while time.perf_counter() - began < seconds:
+                started = time.perf_counter()
+                try:
+                    if kind == "raw":
+                        _raw_transaction(raw, guest, n, drink_ids[0])
+                    else:
+                        drink = drink_ids[(index + n) % len(drink_ids)]
+                        request = OrderRequest(items=[OrderItemRequest(drink_id=drink)])
+                        orders.place_order(db, guest, f"client {index}", request, f"bench-{uuid.uuid4()}")
+                except Exception as exc:  # counted and reported, not raised
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                else:
+                    latencies.append((time.perf_counter() - started) * 1000)
+                n += 1
+                if kind == "ours" and n % COMPLETE_EVERY == 0:
+                    # The bar hands that guest's drinks out; the next guest takes the phone.
+                    admin.execute("UPDATE orders SET status = 'completed' WHERE guest_id = %s", (guest,))
+                    guest = uuid.uuid4()
+            elapsed = time.perf_counter() - began
+            results.put((kind, latencies, errors, retries.reset() if retries is not None else None, elapsed))
     finally:
+        db.close()
+        raw.close()
         admin.close()
-    retried = retries.reset() if retries is not None else None
-    result["retries"] = retried
-    result["retries_per_order"] = (retried / result["orders"]) if retried is not None and result["orders"] else None
-    return result
+
+
+class Clients:
+    """`count` client processes, started once (spawned: nothing inherited but the
+    environment) and stopped in `close`."""
+
+    def __init__(self, url: str, count: int, drink_ids: list[uuid.UUID]) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.count = count
+        self.barrier = context.Barrier(count + 1)
+        self.results = context.Queue()
+        self.commands = [context.Queue() for _ in range(count)]
+        self.processes = [
+            context.Process(
+                target=_client, args=(i, url, drink_ids, self.commands[i], self.results, self.barrier), daemon=True
+            )
+            for i in range(count)
+        ]
+        for process in self.processes:
+            process.start()
+
+    def round(self, kind: str, seconds: float) -> dict[str, Any]:
+        for queue in self.commands:
+            queue.put((kind, seconds))
+        self.barrier.wait(timeout=120)  # every client connected and ready
+        answers = [self.results.get(timeout=seconds + 120) for _ in range(self.count)]
+        flat = [value for _, latencies, _, _, _ in answers for value in latencies]
+        errors = [error for _, _, errs, _, _ in answers for error in errs]
+        retried = [r for _, _, _, r, _ in answers if r is not None]
+        elapsed = max(answer[4] for answer in answers)
+        result: dict[str, Any] = {
+            "orders": len(flat),
+            "orders_per_s": len(flat) / elapsed,
+            "p50_ms": statistics.median(flat) if flat else 0.0,
+            "p95_ms": percentile(flat, 95) if flat else 0.0,
+            "failed": len(errors),
+            "errors": sorted(set(errors))[:3],
+        }
+        if kind == "ours":
+            result["retries"] = sum(retried) if retried else None
+            result["retries_per_order"] = (sum(retried) / len(flat)) if retried and flat else None
+        return result
+
+    def close(self) -> None:
+        for queue in self.commands:
+            queue.put(None)
+        for process in self.processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=10)
 
 
 @contextlib.contextmanager
@@ -264,12 +264,16 @@ def drinks_to_order(url: str) -> list[uuid.UUID]:
 def measure(url: str, clients: int = CLIENTS, seconds: float = SECONDS, rounds: int = ROUNDS) -> dict[str, Any]:
     drink_ids = drinks_to_order(url)
     trips = round_trips(drink_ids[0])
-    ours_round(url, 2, 0.3, drink_ids)  # warm-up
-    floor_round(url, 2, 0.3, drink_ids[0])
-    floors, ours = [], []
-    for _ in range(rounds):
-        floors.append(floor_round(url, clients, seconds, drink_ids[0]))
-        ours.append(ours_round(url, clients, seconds, drink_ids))
+    pool = Clients(url, clients, drink_ids)
+    try:
+        pool.round("ours", 0.5)  # warm-up: prepared statements, caches
+        pool.round("raw", 0.5)
+        floors, ours = [], []
+        for _ in range(rounds):
+            floors.append(pool.round("raw", seconds))
+            ours.append(pool.round("ours", seconds))
+    finally:
+        pool.close()
     ours_rate = statistics.median(r["orders_per_s"] for r in ours)
     floor_rate = statistics.median(r["orders_per_s"] for r in floors)
     retried = [r["retries_per_order"] for r in ours if r["retries_per_order"] is not None]

@@ -18,6 +18,7 @@ never touches these rows. See docs/orders.md for why the limits stay exact.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -283,7 +284,9 @@ def _first_free(kind: str, start: str, last: str, statuses: tuple[str, ...]) -> 
     ) AS pick LIMIT 1)"""
 
 
-# The bar's state, the guest's count, the key, and the drinks: one row.
+# The bar's state, the guest's count, the key, and the drinks: one row. The drinks are
+# listed one parameter each (`{drinks}`: %(drink_0)s, ...), not as an array, so the
+# planner knows how many and PostgreSQL can keep one generic plan per count.
 _STATE_SQL = f"""SELECT b.is_open, b.message, b.max_queue, b.max_active_per_guest,
        q.queued, q.outside,
        (SELECT count(*) FROM orders
@@ -300,7 +303,14 @@ CROSS JOIN LATERAL (
            array_agg(d.archived_at IS NULL AND s.archived_at IS NULL) AS on_menu,
            array_agg({AVAILABLE_SQL}) AS available
     FROM drinks d LEFT JOIN sections s ON s.id = d.section_id
-    WHERE d.id = ANY(%(drink_ids)s)) AS d"""
+    WHERE d.id IN ({{drinks}})) AS d"""
+
+
+@functools.cache
+def _state_sql(drink_count: int) -> str:
+    return _STATE_SQL.replace("{drinks}", ", ".join(f"%(drink_{i})s" for i in range(drink_count)))
+
+
 
 # Same guest, same row: two placements of one guest conflict here (the per-guest limit).
 _GUARD_SQL = f"""INSERT INTO order_guest_guards (guest_id, placed_at)
@@ -354,16 +364,17 @@ def _place(
         "changed_by": str(guest_id),
         "bar_id": bar.BAR_ID,
         "default_queue": bar.DEFAULTS["max_queue"],
-        "drink_ids": list({item.drink_id for item in request.items}),
         "slot_start": _pick.random(),
         "number_start": _pick.randint(1, PICKUP_NUMBER_MAX),
     }
+    drink_ids = sorted({item.drink_id for item in request.items})
+    params.update({f"drink_{i}": drink_id for i, drink_id in enumerate(drink_ids)})
     item_values, item_params = [], []
     for position, item in enumerate(request.items):
         item_values.append("(%s::int, %s::uuid, %s::int, %s::text)")
         item_params += [position, item.drink_id, item.quantity, item.notes]
     with conn.pipeline():
-        state_cur = conn.execute(_STATE_SQL, params)
+        state_cur = conn.execute(_state_sql(len(drink_ids)), params)
         conn.execute(_GUARD_SQL, params)
         order_cur = conn.execute(_INSERT_ORDER_SQL, params)
         conn.execute(_CLAIM_SQL, params)
