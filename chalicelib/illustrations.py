@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when the drawing changes: every illustration gets a new key (caches are immutable).
-ILLUSTRATION_VERSION = 3
+ILLUSTRATION_VERSION = 4
 ILLUSTRATION_PREFIX = "drink-images/illustrations/"
 CONTENT_TYPE = "image/svg+xml"
 WIDTH, HEIGHT = 400, 300  # 4:3 like the drink page; the glass stays inside the middle square
@@ -392,7 +392,7 @@ GLASSES: dict[str, Glass] = {
         bowl="M157,88 C148,140 150,204 159,242 L241,242 C250,204 252,140 243,88 Z",
         level=88,
         rim=(154, 246, 84),
-        extra="M172,132 L190,132 M210,132 L228,132 M186,170 Q200,162 214,170 M180,204 L220,204 "
+        extra="M172,132 L190,132 M210,132 L228,132 M184,166 Q200,178 216,166 M180,204 L220,204 "
         "M182,204 L182,214 M196,204 L196,214 M208,204 L208,214 M218,204 L218,214",
         opaque="ceramic",
     ),
@@ -411,7 +411,7 @@ SCALE: dict[str, float] = {
     "mug": 1.3,
     "julep cup": 1.3,
     "copper mug": 1.3,
-    "tiki mug": 1.15,
+    "tiki mug": 1.05,
 }
 # Glass names as hosts write them -> a family above.
 ALIASES = (
