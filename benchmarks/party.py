@@ -103,6 +103,7 @@ class LocalStack:
     database_url: str = ""
     process: subprocess.Popen[bytes] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    media_dir: str = ""
 
     @property
     def base_url(self) -> str:
@@ -122,6 +123,7 @@ class LocalStack:
         import tempfile
 
         self.port = _free_port()
+        self.media_dir = tempfile.mkdtemp(prefix="da-party-media-")
         env = {
             **os.environ,
             "PORT": str(self.port),
@@ -130,7 +132,7 @@ class LocalStack:
             "DATABASE_URL": self.database_url,
             "JOIN_BASE_URL": self.base_url,
             "PYTHONUNBUFFERED": "1",
-            "LOCAL_MEDIA_DIR": tempfile.mkdtemp(prefix="da-party-media-"),
+            "LOCAL_MEDIA_DIR": self.media_dir,
             **self.extra_env,
         }
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,6 +188,10 @@ class LocalStack:
         try:
             self.stop()
         finally:
+            if self.media_dir:
+                import shutil
+
+                shutil.rmtree(self.media_dir, ignore_errors=True)
             if self.cluster and self.database_url:
                 drop_database(self.cluster, self.db_name)
 
