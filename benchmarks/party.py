@@ -133,6 +133,8 @@ class LocalStack:
             "JOIN_BASE_URL": self.base_url,
             "PYTHONUNBUFFERED": "1",
             "LOCAL_MEDIA_DIR": self.media_dir,
+            # The emulator's request log next to the stack's, not in the shared .local/logs.
+            "LOCAL_LOG_DIR": str(self.log_path.parent / f"{self.log_path.stem}-logs"),
             **self.extra_env,
         }
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
