@@ -22,9 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-# Bump when the drawing changes: every illustration gets a new key (caches are immutable).
-ILLUSTRATION_VERSION = 4
-ILLUSTRATION_PREFIX = "drink-images/illustrations/"
+from chalicelib import images
+
 CONTENT_TYPE = "image/svg+xml"
 WIDTH, HEIGHT = 400, 300  # 4:3 like the drink page; the glass stays inside the middle square
 
@@ -184,15 +183,12 @@ class Facts:
                    categories=known)
 
 
-def inputs_hash(glass: str, garnish: str, ingredients_json: str) -> str:
-    """The hash in an illustration's key: the drawing version and the drink fields it reads.
-    Computed from the stored columns, so the menu query can name the key without drawing."""
-    canonical = f"{ILLUSTRATION_VERSION}\x1f{glass}\x1f{garnish}\x1f{ingredients_json or '[]'}"
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def illustration_key(drink_id: str, glass: str, garnish: str, ingredients_json: str) -> str:
-    return f"{ILLUSTRATION_PREFIX}{drink_id}-{inputs_hash(glass, garnish, ingredients_json)}.svg"
+# The key (version, prefix, hash of the inputs) lives in chalicelib/images.py, so the
+# menu routes can name an illustration without importing the drawing code.
+inputs_hash = images.illustration_inputs_hash
+illustration_key = images.illustration_key
+ILLUSTRATION_VERSION = images.ILLUSTRATION_VERSION
+ILLUSTRATION_PREFIX = images.ILLUSTRATION_PREFIX
 
 
 # ------------------------------------------------------------------ colour

@@ -42,14 +42,20 @@ from typing import Any
 
 from psycopg import Connection
 
-from chalicelib import illustrations, logs
+from chalicelib import logs
 from chalicelib.config import settings
 from chalicelib.db import database
-from chalicelib.errors import ConflictError, NotFoundError
+from chalicelib.errors import BadRequestError, ConflictError, NotFoundError
 
 log = logging.getLogger(__name__)
 
 IMAGE_PREFIX = "drink-images/"
+ILLUSTRATION_PREFIX = "drink-images/illustrations/"
+# Bump when chalicelib/illustrations.py draws differently: every illustration gets a new
+# key (CloudFront and browsers cache them forever). Kept here with the key, so the menu
+# routes name an illustration without importing (compiling, in Lambda) the drawing code.
+ILLUSTRATION_VERSION = 4
+ILLUSTRATION_WIDTH, ILLUSTRATION_HEIGHT = 400, 300  # illustrations.WIDTH, HEIGHT
 GENERATED_PREFIX = "drink-images/generated/"
 VARIANT_WIDTHS = (400, 800, 1200)
 WEBP_QUALITY = 80
@@ -95,6 +101,17 @@ class UnreadableImage(ValueError):
 # ------------------------------------------------------------------ the drink JSON's picture
 
 
+def illustration_inputs_hash(glass: str, garnish: str, ingredients_json: str) -> str:
+    """The hash in an illustration's key: the drawing version and the drink fields it reads,
+    as stored (so the menu query names the key without drawing or parsing)."""
+    canonical = f"{ILLUSTRATION_VERSION}\x1f{glass}\x1f{garnish}\x1f{ingredients_json or '[]'}"
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def illustration_key(drink_id: str, glass: str, garnish: str, ingredients_json: str) -> str:
+    return f"{ILLUSTRATION_PREFIX}{drink_id}-{illustration_inputs_hash(glass, garnish, ingredients_json)}.svg"
+
+
 def _load(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
@@ -138,14 +155,14 @@ def picture(row: dict[str, Any], image_base_url: str) -> dict[str, Any]:
             "height": generated.get("height"),
             "variants": _variants(generated, image_base_url),
         }
-    key = illustrations.illustration_key(
+    key = illustration_key(
         str(row["id"]), row.get("glass") or "", row.get("garnish") or "", row.get("ingredients_json") or "[]"
     )
     return {
         "kind": "illustration",
         "url": f"{image_base_url}/{key}",
-        "width": illustrations.WIDTH,
-        "height": illustrations.HEIGHT,
+        "width": ILLUSTRATION_WIDTH,
+        "height": ILLUSTRATION_HEIGHT,
         "variants": [],
     }
 
@@ -457,9 +474,7 @@ def use_photo(conn: Connection[Any], drink_id: uuid.UUID, image_key: str) -> boo
         raise NotFoundError("no such drink")
     if row["archived_at"] is not None:
         raise ConflictError("the drink is archived: restore it first")
-    if image_key.startswith(GENERATED_PREFIX) or image_key.startswith(illustrations.ILLUSTRATION_PREFIX):
-        from chalicelib.errors import BadRequestError
-
+    if image_key.startswith(GENERATED_PREFIX) or image_key.startswith(ILLUSTRATION_PREFIX):
         raise BadRequestError("image_key: must be an uploaded photo (from POST /admin/images/upload-url)")
     if row["image_key"] == image_key:
         return False
@@ -479,8 +494,9 @@ def _announce(drink_id: uuid.UUID | str) -> None:
 
 
 def write_illustration(s3: Any, bucket: str, row: dict[str, Any], categories: dict[str, str]) -> str:
-    key = illustrations.illustration_key(str(row["id"]), row["glass"] or "", row["garnish"] or "",
-                                         row["ingredients_json"] or "[]")
+    from chalicelib import illustrations
+
+    key = illustration_key(str(row["id"]), row["glass"] or "", row["garnish"] or "", row["ingredients_json"] or "[]")
     svg = illustrations.render_drink(row, categories)
     put_object(s3, bucket, key, svg.encode("utf-8"), illustrations.CONTENT_TYPE)
     return key

@@ -662,3 +662,14 @@ def test_the_local_stack_mirrors_the_handlers_photos_for_a_restart(world: World,
     world.s3.delete_object(Bucket=BUCKET, Key="drink-images/generated/d/v-1.png")
     assert ensure_bucket("https://s3.amazonaws.com", BUCKET, restore_from=tmp_path) == 2
     assert world.s3.get_object(Bucket=BUCKET, Key="drink-images/generated/d/v-1.png")["Body"].read() == png(4, 4)
+
+
+def test_the_api_does_not_load_the_drawing_or_pillow_at_import() -> None:
+    """Cold start: the menu routes name pictures with images.picture(); the drawing code and
+    Pillow are loaded by the picture handler only, when it needs them."""
+    import subprocess
+    import sys
+
+    check = "import app, sys; print(sorted(m for m in ('chalicelib.illustrations', 'PIL') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
