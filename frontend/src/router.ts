@@ -11,6 +11,13 @@ export const routes: RouteRecordRaw[] = [
   { path: "/join", name: "join", component: JoinView, meta: { title: "Join the bar" } },
   // The taste quiz is opened once or twice a night: a lazy chunk, out of the menu's bundle.
   { path: "/taste", name: "taste", component: () => import("./views/TasteView.vue"), meta: { title: "Your taste" } },
+  // The chat with the bartender: a lazy chunk too (docs/bartender.md).
+  {
+    path: "/bartender",
+    name: "bartender",
+    component: () => import("./views/BartenderView.vue"),
+    meta: { title: "Ask the bartender" },
+  },
   // The host's screens load on demand: guests' phones never download them.
   {
     path: "/admin",

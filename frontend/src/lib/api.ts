@@ -7,6 +7,9 @@ import { config } from "./config";
 import { guestSession, type SessionStore, type TokenResponse } from "./session";
 
 export class ApiError extends Error {
+  /** Seconds from a Retry-After header (a 429), when the page may read it. */
+  retryAfter?: number;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -203,7 +206,12 @@ export class ApiClient {
     } catch {
       // not JSON: keep the text (a proxy's error page, say)
     }
-    if (!response.ok) throw errorFromResponse(response.status, body);
+    if (!response.ok) {
+      const error = errorFromResponse(response.status, body);
+      const wait = Number(response.headers?.get("Retry-After") ?? "");
+      if (Number.isFinite(wait) && wait > 0) error.retryAfter = wait;
+      throw error;
+    }
     return body as T;
   }
 }
