@@ -364,7 +364,26 @@ def _deployment(script: Script, dist: Path, tmp_path: Path, packaged: Path, db_u
         connections.append((endpoint, region))
         return psycopg.connect(db_url, autocommit=True), False
 
-    settings: dict[str, Any] = {"admin_email": "host@example.com", **extra}
+    def illustrate(env: dict[str, str]) -> str:
+        # chalicelib/images.py's real ensure_illustrations, on this test's database and moto's S3.
+        from chalicelib import images
+        from tests.conftest import _reset_app_state
+
+        assert env["DSQL_ENDPOINT"] and env["DSQL_READER_ROLE_ARN"] and env["AWS_REGION"] == REGION
+        saved = os.environ.get("DATABASE_URL")
+        os.environ["DATABASE_URL"] = db_url
+        _reset_app_state()
+        try:
+            return str(images.ensure_illustrations(s3=boto3.client("s3", region_name=REGION),
+                                                   bucket=env["MEDIA_BUCKET"]))
+        finally:
+            if saved is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = saved
+            _reset_app_state()
+
+    settings: dict[str, Any] = {"admin_email": "host@example.com", "illustrate": illustrate, **extra}
     deployment = Deployment(
         stage=STAGE, clients=script.clients(), reporter=Reporter(out), state_dir=tmp_path / "state",
         poller=Poller(sleep=_no_sleep), dist=dist, package=lambda stage, where: packaged, connect=connect,
@@ -466,6 +485,9 @@ def test_first_deploy_creates_every_stack_then_the_data_admin_and_web_app(
     assert _count(fresh_db, "SELECT count(*) FROM schema_migrations") == migrations
     assert _count(fresh_db, "SELECT count(*) FROM drinks") > 0
     assert _count(fresh_db, "SELECT count(*) FROM registration_codes WHERE created_by = 'make deploy'") == 1
+    # Every seeded drink has its drawing in the media bucket.
+    drawn = s3.list_objects_v2(Bucket=BUCKETS["media"], Prefix="drink-images/illustrations/").get("KeyCount", 0)
+    assert drawn == _count(fresh_db, "SELECT count(*) FROM drinks") > 0
     # The admin: created once, in the admin group, its temporary password printed once.
     cognito = boto3.client("cognito-idp", region_name=REGION)
     user = cognito.admin_get_user(UserPoolId=cloud.pool_id, Username="admin")

@@ -149,18 +149,40 @@ def chalice_stage_env(stage: str, root: Path = ROOT) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
+def stage_environment(stage: str, generated: dict[str, str], region: str) -> dict[str, str]:
+    """What the stage's functions see: .chalice/config.json's variables, the generated ones
+    over them (empty values left out), and the region."""
+    env = {k: v for k, v in chalice_stage_env(stage).items() if v}
+    env.update({k: v for k, v in generated.items() if v})
+    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
+    return env
+
+
 def stage_exports(stage: str, state_dir: Path | None = None) -> str:
-    """`export NAME='value'` lines from the generated stage config: the API's generated
-    environment, the stage's own variables from .chalice/config.json, and the region, so
+    """`export NAME='value'` lines from the generated stage config, so
     `eval "$(python -m infra.deploy env --stage dev)"; make migrate` reaches the stage's DSQL."""
     import shlex
 
     path = (state_dir or ROOT / ".local" / "deploy" / stage) / "stage.json"
     data = json.loads(path.read_text())
-    env = {k: v for k, v in chalice_stage_env(stage).items() if v}
-    env.update({k: v for k, v in data["environment_variables"].items() if v})
-    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = data["region"]
+    env = stage_environment(stage, data["environment_variables"], data["region"])
     return "\n".join(f"export {k}={shlex.quote(str(v))}" for k, v in sorted(env.items()))
+
+
+def run_illustrations(env: dict[str, str]) -> str:
+    """`make illustrations` with the stage's environment: every drink's drawing into the
+    media bucket (chalicelib/images.py; same bytes under the same key, so a rerun changes
+    nothing). Returns how many drinks it drew."""
+    import os
+    import subprocess
+
+    code = "from chalicelib import images; print(images.ensure_illustrations())"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env},
+                            capture_output=True, text=True, timeout=900, check=False)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise RuntimeError("drawing the illustrations failed: " + " / ".join(tail))
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "0"
 
 
 def image_model(env: dict[str, str]) -> str:
@@ -235,6 +257,7 @@ class Deployment:
     domain_prefix: str = ""
     api_cache: bool | None = None
     invite: bool = True
+    illustrate: Callable[[dict[str, str]], str] = run_illustrations
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     join_url: str = ""
     join_until: str = ""
@@ -550,6 +573,9 @@ class Deployment:
         with self.reporter.step("generated stage config") as result:
             result["outcome"] = str(self.write_stage_config())
         self._database()
+        with self.reporter.step("drink illustrations into the media bucket") as result:
+            env = stage_environment(self.stage, self.api_environment(), self.clients.region)
+            result["outcome"] = f"{self.illustrate(env)} drinks drawn (same bytes under the same keys)"
         self._admin()
         self._publish()
         self._summary()
