@@ -751,6 +751,17 @@ def test_without_credentials_the_command_says_so_without_a_traceback(
     assert "Traceback" not in captured.out + captured.err
 
 
+def test_a_deploy_with_the_local_emulator_configured_stops_before_any_call(
+    cloud: Cloud, dist: Path, tmp_path: Path, packaged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = Script(cloud)  # nothing queued: any AWS call fails the test
+    deployment, _out, _c = _deployment(script, dist, tmp_path, packaged, "")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5001")
+    with pytest.raises(DeployError, match="AWS_ENDPOINT_URL is set .* unset it to deploy to AWS"):
+        deployment.deploy()
+    script.done()
+
+
 def test_the_command_refuses_an_unknown_stage(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["deploy", "--stage", "qa"]) == 2
     assert "--stage must be one of dev, prod" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import string
 import sys
@@ -106,8 +107,6 @@ class Clients:
 
     def __init__(self, session: Any = None, overrides: dict[str, Any] | None = None) -> None:
         if session is None:
-            import os
-
             import boto3
 
             # AWS_REGION (what the AWS CLI and SDKs read) or boto3's AWS_DEFAULT_REGION / profile region.
@@ -173,11 +172,12 @@ def run_illustrations(env: dict[str, str]) -> str:
     """`make illustrations` with the stage's environment: every drink's drawing into the
     media bucket (chalicelib/images.py; same bytes under the same key, so a rerun changes
     nothing). Returns how many drinks it drew."""
-    import os
     import subprocess
 
     code = "from chalicelib import images; print(images.ensure_illustrations())"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env},
+    # Never the local stack's database or emulator, whatever the shell has.
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, **env},
                             capture_output=True, text=True, timeout=900, check=False)
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
@@ -365,6 +365,9 @@ class Deployment:
     def _preflight(self) -> None:
         with self.reporter.step("preflight") as result:
             self._require_region()
+            if os.environ.get("AWS_ENDPOINT_URL"):
+                raise RuntimeError(f"AWS_ENDPOINT_URL is set ({os.environ['AWS_ENDPOINT_URL']}: the local emulator?); "
+                                   "unset it to deploy to AWS")
             who = preflight.identity(self.clients("sts"))
             options = self._make_options(who["Account"])
             self.reporter.note(f"account {who['Account']} as {who['Arn']}, region {options.region}")
