@@ -181,7 +181,21 @@ def test_alcohol_free_from_a_suggestion_on_a_desktop(stack: Stack, admin_api: Ap
     join(desktop, stack, admin_api, "Jo")
     open_chat(desktop)
     desktop.shot("chat-empty")
-    page.get_by_test_id("chat-suggestion").filter(has_text="Alcohol-free please").click()
+    # Hold the request at the browser until the typing indicator has been seen, then let it go.
+    held: list[Any] = []
+    page.route("**/api/bartender/messages", lambda route: held.append(route))
+    try:
+        with page.expect_request("**/api/bartender/messages"):
+            page.get_by_test_id("chat-suggestion").filter(has_text="Alcohol-free please").click()
+        expect(page.get_by_test_id("typing")).to_be_visible()
+        expect(page.get_by_test_id("guest-bubble")).to_have_text(re.compile("Alcohol-free please"))
+        expect(page.get_by_test_id("chat-send")).to_be_disabled()
+        assert len(held) == 1  # the route came with the request, before these answers
+        desktop.shot("typing")
+        held[0].continue_()
+    finally:
+        page.unroute("**/api/bartender/messages")
+    expect(page.get_by_test_id("typing")).to_have_count(0)
     answer = page.get_by_test_id("bartender-bubble").last
     expect(answer.get_by_test_id("chat-drink-card").first).to_be_visible()
     expect(page.get_by_label("Message to the bartender")).to_be_focused()
