@@ -3,12 +3,13 @@
 * An invite code is 26 characters of Crockford base32 (130 random bits from
   `secrets`), so it cannot be guessed; it is shown upper case and read back
   case-insensitively, with spaces and dashes ignored, for guests who type it.
-* Redemption is one conditional UPDATE (`uses = uses + 1` only while the code is
-  live and below `max_uses`) followed by the guest and refresh-token INSERTs in the
-  same transaction. Two redemptions of one code write the same row: PostgreSQL makes
-  the second wait and re-check the condition, Aurora DSQL aborts one at commit
-  (40001) and `database().write` retries it, re-checking the condition. Either way
-  `max_uses` is never exceeded.
+* Redemption claims one numbered use of the code (a slot in
+  `registration_code_uses`, chosen at random among the free ones), then inserts the
+  guest and the refresh token, in one transaction. Guests joining at once with one
+  code write different rows, so nothing queues on the code's row; two who pick the
+  same slot conflict on its primary key (DSQL aborts one at commit with 40001,
+  PostgreSQL at REPEATABLE READ too) and `database().write` retries the loser, which
+  then sees that slot taken. The primary key keeps `max_uses` exact.
 * Unknown, expired, revoked and used-up codes are refused with one message, so the
   answer tells a guesser nothing.
 * Refresh tokens are 256 random bits, stored only as SHA-256. Each use marks the
@@ -29,6 +30,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from psycopg import Connection
+from psycopg import errors as pg_errors
 
 from chalicelib.errors import ForbiddenError
 
@@ -43,12 +45,14 @@ MAX_LISTED_CODES = 500
 _CODE_RE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 _IGNORED_IN_CODES = re.compile(r"[\s-]+")
 
-_CODE_COLUMNS = """
-    code, note, max_uses, uses, expires_at, revoked_at, created_by, created_at,
+# A code's uses: redemptions before slots existed (the `uses` column) plus its slots.
+_USES = "(c.uses + (SELECT count(*) FROM registration_code_uses u WHERE u.code = c.code))"
+_CODE_COLUMNS = f"""
+    c.code, c.note, c.max_uses, {_USES} AS uses, c.expires_at, c.revoked_at, c.created_by, c.created_at,
     CASE
-        WHEN revoked_at IS NOT NULL THEN 'revoked'
-        WHEN expires_at <= now() THEN 'expired'
-        WHEN uses >= max_uses THEN 'used_up'
+        WHEN c.revoked_at IS NOT NULL THEN 'revoked'
+        WHEN c.expires_at <= now() THEN 'expired'
+        WHEN {_USES} >= c.max_uses THEN 'used_up'
         ELSE 'active'
     END AS status
 """
@@ -105,7 +109,7 @@ def create_code(
 ) -> dict[str, Any]:
     row = conn.execute(
         f"""
-        INSERT INTO registration_codes (code, note, max_uses, expires_at, created_by)
+        INSERT INTO registration_codes AS c (code, note, max_uses, expires_at, created_by)
         VALUES (%s, %s, %s, now() + %s, %s)
         RETURNING {_CODE_COLUMNS}
         """,
@@ -117,7 +121,7 @@ def create_code(
 
 def list_codes(conn: Connection[Any], base_url: str) -> list[dict[str, Any]]:
     rows = conn.execute(
-        f"SELECT {_CODE_COLUMNS} FROM registration_codes ORDER BY created_at DESC LIMIT %s",
+        f"SELECT {_CODE_COLUMNS} FROM registration_codes c ORDER BY c.created_at DESC LIMIT %s",
         (MAX_LISTED_CODES,),
     ).fetchall()
     return [_code_view(row, base_url) for row in rows]
@@ -131,8 +135,8 @@ def revoke_code(conn: Connection[Any], raw_code: str, base_url: str) -> dict[str
         return None
     row = conn.execute(
         f"""
-        UPDATE registration_codes SET revoked_at = coalesce(revoked_at, now())
-        WHERE code = %s
+        UPDATE registration_codes AS c SET revoked_at = coalesce(c.revoked_at, now())
+        WHERE c.code = %s
         RETURNING {_CODE_COLUMNS}
         """,
         (code,),
@@ -168,19 +172,34 @@ def register(conn: Connection[Any], raw_code: str, name: str) -> tuple[dict[str,
     code = normalize_code(raw_code)
     if code is None:
         raise ForbiddenError(INVALID_CODE_MESSAGE)
-    redeemed = conn.execute(
+    live = conn.execute(
         """
-        UPDATE registration_codes SET uses = uses + 1
-        WHERE code = %s AND revoked_at IS NULL AND expires_at > now() AND uses < max_uses
-        RETURNING code
+        SELECT c.uses AS before_slots, c.max_uses,
+               ARRAY(SELECT u.slot FROM registration_code_uses u WHERE u.code = c.code) AS taken
+        FROM registration_codes c
+        WHERE c.code = %s AND c.revoked_at IS NULL AND c.expires_at > now()
         """,
         (code,),
     ).fetchone()
-    if redeemed is None:
+    if live is None:
         raise ForbiddenError(INVALID_CODE_MESSAGE)
+    taken = set(live["taken"])
+    free = [slot for slot in range(live["before_slots"] + 1, live["max_uses"] + 1) if slot not in taken]
+    if not free:
+        raise ForbiddenError(INVALID_CODE_MESSAGE)
+    guest_id = uuid.uuid4()
+    claimed = conn.execute(
+        """INSERT INTO registration_code_uses (code, slot, guest_id) VALUES (%s, %s, %s)
+           ON CONFLICT (code, slot) DO NOTHING RETURNING slot""",
+        (code, secrets.choice(free), guest_id),
+    ).fetchone()
+    if claimed is None:
+        # Taken by a redemption that committed since our snapshot (PostgreSQL usually says
+        # 40001 itself): a conflict like any other, so the whole write is retried.
+        raise pg_errors.SerializationFailure("invite slot taken meanwhile")
     guest = conn.execute(
         "INSERT INTO guests (id, name, code) VALUES (%s, %s, %s) RETURNING id, name, created_at",
-        (uuid.uuid4(), name, code),
+        (guest_id, name, code),
     ).fetchone()
     assert guest is not None
     return dict(guest), _new_refresh_token(conn, guest["id"], uuid.uuid4())

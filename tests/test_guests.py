@@ -54,7 +54,13 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def code_row(admin_conn: Any, code: str) -> dict[str, Any]:
-    return admin_conn.execute("SELECT * FROM registration_codes WHERE code = %s", (code,)).fetchone()
+    """The code's row, with `uses` counted as redemptions are stored: one slot row each
+    (plus any counted in the column before slots existed)."""
+    return admin_conn.execute(
+        """SELECT c.*, c.uses + (SELECT count(*) FROM registration_code_uses u WHERE u.code = c.code) AS uses
+           FROM registration_codes c WHERE c.code = %s""",
+        (code,),
+    ).fetchone()
 
 
 def public_key(secrets_manager: Any) -> ec.EllipticCurvePublicKey:  # noqa: F811
@@ -363,6 +369,46 @@ def test_fifty_parallel_redemptions_of_a_ten_use_code_admit_exactly_ten(
     assert outcomes.count("refused") == 40
     assert code_row(admin_conn, code)["uses"] == 10
     assert admin_conn.execute("SELECT count(*) AS n FROM guests WHERE code = %s", (code,)).fetchone()["n"] == 10
+    slots = admin_conn.execute("SELECT slot FROM registration_code_uses WHERE code = %s", (code,)).fetchall()
+    assert sorted(r["slot"] for r in slots) == list(range(1, 11))
+
+
+def test_joining_at_once_never_writes_the_codes_row(database_url: str, admin_conn: Any) -> None:
+    """No hot row: redemptions insert their own slot rows; the code's row is untouched
+    (its xmin, the transaction that last wrote it, stays the same)."""
+    code = guests.new_code()
+    admin_conn.execute(
+        "INSERT INTO registration_codes (code, max_uses, expires_at) VALUES (%s, 20, now() + interval '1 hour')",
+        (code,),
+    )
+    before = admin_conn.execute("SELECT xmin::text AS x FROM registration_codes WHERE code = %s", (code,)).fetchone()
+    database = Database(settings())
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda i: database.write(guests.register, code, f"guest {i}"), range(20)))
+    finally:
+        database.close()
+    after = admin_conn.execute("SELECT xmin::text AS x FROM registration_codes WHERE code = %s", (code,)).fetchone()
+    assert after == before
+    assert code_row(admin_conn, code)["uses"] == 20
+
+
+def test_uses_counted_before_slots_still_count(db: Any, admin_conn: Any) -> None:
+    """A code redeemed 3 times before slots existed (uses = 3) admits 2 more of its 5."""
+    code = guests.new_code()
+    admin_conn.execute(
+        """INSERT INTO registration_codes (code, max_uses, uses, expires_at)
+           VALUES (%s, 5, 3, now() + interval '1 hour')""",
+        (code,),
+    )
+    for i in range(2):
+        db.write(guests.register, code, f"late guest {i}")
+    with pytest.raises(ForbiddenError):
+        db.write(guests.register, code, "one too many")
+    slots = admin_conn.execute("SELECT slot FROM registration_code_uses WHERE code = %s ORDER BY slot", (code,))
+    assert [r["slot"] for r in slots.fetchall()] == [4, 5]
+    listed = {c["code"]: c for c in db.read(guests.list_codes, "http://x")}[code]
+    assert (listed["uses"], listed["status"]) == (5, "used_up")
 
 
 # ---------------------------------------------------------------- refresh
