@@ -214,7 +214,7 @@ def settings() -> Settings:
         realtime_ws_url=env("REALTIME_WS_URL", ""),
         storage_upload_url=env("STORAGE_UPLOAD_URL", "").rstrip("/"),
         realtime_queue=realtime_queue_name(),
-        bedrock_chat_model_id=env("BEDROCK_CHAT_MODEL_ID", ""),
+        bedrock_chat_model_id=_bedrock_model_id(env("BEDROCK_CHAT_MODEL_ID", ""), _bedrock_region()),
         api_cache_enabled=env("API_CACHE_ENABLED", "true").strip().lower() != "false",
         picture_queue=picture_queue_name(),
         image_generation=env("IMAGE_GENERATION", "off").strip().lower() in ("on", "true", "1"),

@@ -240,9 +240,15 @@ def test_the_photo_prompt_writer_sends_the_profile_id(
         ai.bedrock_client.cache_clear()
 
 
-def model_statement(stage: str) -> dict[str, Any]:
-    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}-photo-prompts.json").read_text())
-    (statement,) = [s for s in policy["Statement"] if s["Sid"] == "PhotoPromptModel"]
+# Who calls Nova Lite: the photo-prompt handler, and the API (the guests' chat bartender).
+MODEL_CALLERS = {"photo-prompts": ("policy-{stage}-photo-prompts.json", "PhotoPromptModel"),
+                 "api": ("policy-{stage}.json", "BartenderChatModel")}  # fmt: skip
+
+
+def model_statement(stage: str, caller: str = "photo-prompts") -> dict[str, Any]:
+    file_name, sid = MODEL_CALLERS[caller]
+    policy = json.loads((ROOT / ".chalice" / file_name.format(stage=stage)).read_text())
+    (statement,) = [s for s in policy["Statement"] if s["Sid"] == sid]
     return statement
 
 
@@ -251,10 +257,11 @@ def allowed(resources: list[str], arn: str) -> bool:
     return any(fnmatch.fnmatchcase(arn, pattern) for pattern in resources if "[" not in pattern)
 
 
+@pytest.mark.parametrize("caller", sorted(MODEL_CALLERS))
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 @pytest.mark.parametrize(("geo", "region"), SUPPORTED)
-def test_iam_allows_the_profile_and_every_model_it_routes_to(stage: str, geo: str, region: str) -> None:
-    statement = model_statement(stage)
+def test_iam_allows_the_profile_and_every_model_it_routes_to(stage: str, geo: str, region: str, caller: str) -> None:
+    statement = model_statement(stage, caller)
     assert statement["Effect"] == "Allow" and statement["Action"] == "bedrock:InvokeModel"
     resources = statement["Resource"]
     model_id = bedrock_model_for_region(NOVA_LITE, region)
@@ -263,9 +270,10 @@ def test_iam_allows_the_profile_and_every_model_it_routes_to(stage: str, geo: st
         assert allowed(resources, f"arn:aws:bedrock:{destination}::foundation-model/{NOVA_LITE}"), destination
 
 
+@pytest.mark.parametrize("caller", sorted(MODEL_CALLERS))
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_iam_allows_nothing_else(stage: str) -> None:
-    resources = model_statement(stage)["Resource"]
+def test_iam_allows_nothing_else(stage: str, caller: str) -> None:
+    resources = model_statement(stage, caller)["Resource"]
     for arn in (
         "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0",
         f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.amazon.nova-pro-v1:0",
