@@ -13,7 +13,7 @@ from typing import Any
 
 from chalice import AuthResponse, AuthRoute, Chalice, CORSConfig, Response
 
-from chalicelib import LazyModule, auth, bar, guests, logs, menu, orders
+from chalicelib import LazyModule, auth, bar, guests, logs, orders
 from chalicelib.config import photo_prompt_queue_name, picture_queue_name, realtime_queue_name, settings
 from chalicelib.db import DatabaseBusy, DatabaseUnavailable, database
 from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError
@@ -57,6 +57,7 @@ events = LazyModule("events")
 guest_tokens = LazyModule("guest_tokens")
 images = LazyModule("images")
 media = LazyModule("media")
+menu = LazyModule("menu")
 photo_prompts = LazyModule("photo_prompts")
 profiles = LazyModule("profiles")
 realtime = LazyModule("realtime")

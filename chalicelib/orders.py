@@ -40,7 +40,6 @@ from chalicelib.errors import (
     QueueFull,
     TooManyActiveOrders,
 )
-from chalicelib.menu import AVAILABLE_SQL
 from chalicelib.validation import OrderRequest, OrderStatus
 
 # Orders the bar still has to make: what the queue limit counts.
@@ -301,14 +300,19 @@ CROSS JOIN LATERAL (
 CROSS JOIN LATERAL (
     SELECT array_agg(d.id) AS ids, array_agg(d.name) AS names,
            array_agg(d.archived_at IS NULL AND s.archived_at IS NULL) AS on_menu,
-           array_agg({AVAILABLE_SQL}) AS available
+           array_agg({{available}}) AS available
     FROM drinks d LEFT JOIN sections s ON s.id = d.section_id
     WHERE d.id IN ({{drinks}})) AS d"""
 
 
 @functools.cache
 def _state_sql(drink_count: int) -> str:
-    return _STATE_SQL.replace("{drinks}", ", ".join(f"%(drink_{i})s" for i in range(drink_count)))
+    # The menu's definition of "available"; imported here, not with this module, so a
+    # cold start that never places an order does not load the menu code.
+    from chalicelib.menu import AVAILABLE_SQL
+
+    drinks = ", ".join(f"%(drink_{i})s" for i in range(drink_count))
+    return _STATE_SQL.replace("{drinks}", drinks).replace("{available}", AVAILABLE_SQL)
 
 
 
