@@ -1,4 +1,6 @@
-"""Tonight's numbers for the admin console: orders per hour and the most-ordered drinks.
+"""Tonight's numbers for the admin console: orders per hour, the most-ordered drinks and
+the average prep time (from "in_progress", or "pending" when the host skipped it, to
+"ready", read from order_status_history).
 
 Two small aggregate queries on the orders tables (reader role). Hours with no orders
 are filled in here, so a chart gets a steady 12 bars; cancelled orders are left out
@@ -84,6 +86,31 @@ def top_drinks(conn: Connection[Any], since: datetime, now: datetime, limit: int
     ]
 
 
+def prep_time(conn: Connection[Any], since: datetime, now: datetime) -> dict[str, Any]:
+    """Average seconds from the start of making (the first "in_progress"; the first "pending"
+    when an order went straight to ready) to the first "ready", over the orders that became
+    ready in [since, now]; None on a night with none."""
+    row = conn.execute(
+        """SELECT count(*) AS orders,
+                  avg(EXTRACT(EPOCH FROM (r.ready_at - coalesce(
+                      (SELECT min(h.changed_at) FROM order_status_history h
+                       WHERE h.order_id = r.order_id AND h.status = 'in_progress'),
+                      (SELECT min(h.changed_at) FROM order_status_history h
+                       WHERE h.order_id = r.order_id AND h.status = 'pending'),
+                      r.ready_at)))) AS seconds
+           FROM (SELECT order_id, min(changed_at) AS ready_at FROM order_status_history
+                 WHERE status = 'ready' AND changed_at >= %s AND changed_at <= %s
+                 GROUP BY order_id) AS r""",
+        (since, now),
+    ).fetchone()
+    assert row is not None
+    seconds = row["seconds"]
+    return {
+        "avg_prep_seconds": None if seconds is None else max(0, round(float(seconds))),
+        "prep_orders": int(row["orders"]),
+    }
+
+
 def tonight(conn: Connection[Any], since: datetime, now: datetime) -> dict[str, Any]:
     """Everything the Numbers page draws, in one read."""
     total = conn.execute(
@@ -99,4 +126,5 @@ def tonight(conn: Connection[Any], since: datetime, now: datetime) -> dict[str, 
         "cancelled_orders": int(total["cancelled"]),
         "orders_per_hour": orders_per_hour(conn, now),
         "top_drinks": top_drinks(conn, since, now),
+        **prep_time(conn, since, now),
     }

@@ -126,6 +126,54 @@ def test_a_quiet_night_is_all_zeros(db: Any) -> None:
     assert [row["orders"] for row in quiet] == [0] * 12
 
 
+# ---------------------------------------------------------------- prep time
+
+
+@pytest.fixture()
+def history(admin_conn: Any) -> Iterator[Any]:
+    """history(order_id, status, changed_at): a status change row, deleted afterwards."""
+    made: list[uuid.UUID] = []
+
+    def add(order_id: uuid.UUID, status: str, changed_at: datetime) -> None:
+        admin_conn.execute(
+            "INSERT INTO order_status_history (order_id, status, changed_at) VALUES (%s, %s, %s)",
+            (order_id, status, changed_at),
+        )
+        made.append(order_id)
+
+    yield add
+    admin_conn.execute("DELETE FROM order_status_history WHERE order_id = ANY(%s)", (made,))
+
+
+def test_average_prep_time_runs_from_in_progress_or_pending_to_ready(db: Any, history: Any) -> None:
+    made, quick, skipped, waiting, old = (uuid.uuid4() for _ in range(5))
+    # Waited 10 min in the queue, then 4 min in the making: 240 s (the queue is not prep).
+    history(made, "pending", NOW - timedelta(minutes=30))
+    history(made, "in_progress", NOW - timedelta(minutes=20))
+    history(made, "ready", NOW - timedelta(minutes=16))
+    history(made, "completed", NOW - timedelta(minutes=10))
+    # 2 min in the making.
+    history(quick, "pending", NOW - timedelta(minutes=9))
+    history(quick, "in_progress", NOW - timedelta(minutes=5))
+    history(quick, "ready", NOW - timedelta(minutes=3))
+    # Straight from pending to ready: 6 min, counted from pending.
+    history(skipped, "pending", NOW - timedelta(minutes=8))
+    history(skipped, "ready", NOW - timedelta(minutes=2))
+    # Not ready yet, and ready long before the window: neither counts.
+    history(waiting, "in_progress", NOW - timedelta(minutes=1))
+    history(old, "in_progress", NOW - timedelta(hours=14))
+    history(old, "ready", NOW - timedelta(hours=13))
+
+    numbers = db.read(stats.prep_time, NOW - timedelta(hours=12), NOW)
+    assert numbers == {"avg_prep_seconds": (240 + 120 + 360) // 3, "prep_orders": 3}
+
+
+def test_no_ready_orders_means_no_prep_time(db: Any) -> None:
+    quiet = db.read(stats.prep_time, datetime(2001, 1, 1, 3, tzinfo=UTC) - timedelta(hours=12),
+                    datetime(2001, 1, 1, 3, tzinfo=UTC))
+    assert quiet == {"avg_prep_seconds": None, "prep_orders": 0}
+
+
 # ---------------------------------------------------------------- the API
 
 
@@ -143,6 +191,7 @@ def test_admin_stats_counts_new_orders(client: Any, admin_headers: dict[str, str
     assert numbers["top_drinks"][0] == {"drink_id": str(drink), "name": "Stats Special", "quantity": 1000, "orders": 2}
     assert len(numbers["orders_per_hour"]) == 12
     assert numbers["total_orders"] == before.json_body["total_orders"] + 2
+    assert "avg_prep_seconds" in numbers and "prep_orders" in numbers
     current_hour = numbers["orders_per_hour"][-1]
     previous = before.json_body["orders_per_hour"][-1]
     if current_hour["hour"] == previous["hour"]:  # the clock did not cross an hour in between
