@@ -171,14 +171,63 @@ def _order_from_row(row: dict[str, Any], items: list[dict[str, Any]], history: l
     }
 
 
+# ---------------------------------------------------------------- where a guest's order is in the queue
+# Guest orders carry `queue_position` (1 = made next) and `estimated_wait_s` while
+# pending or in progress, null otherwise (docs/orders.md "Queue position and wait").
+
+# Per-order time when tonight has no finished orders yet.
+DEFAULT_PREP_S = 180
+# How many of tonight's latest ready orders the per-order time is the median of.
+PREP_SAMPLE = 10
+# "Tonight": orders that became ready within this many hours.
+PREP_WINDOW_HOURS = 12
+
+_QUEUE_SQL = f"""SELECT o.id,
+       (SELECT count(*) FROM orders q WHERE q.status IN {{queued}}
+           AND (q.created_at < o.created_at OR (q.created_at = o.created_at AND q.id <= o.id))) AS position,
+       (SELECT array_agg(r.seconds) FROM (
+            SELECT EXTRACT(EPOCH FROM (h.changed_at - p.created_at))::float8 AS seconds
+            FROM order_status_history h JOIN orders p ON p.id = h.order_id
+            WHERE h.status = 'ready' AND h.changed_at > now() - interval '{PREP_WINDOW_HOURS} hours'
+            ORDER BY h.changed_at DESC LIMIT {PREP_SAMPLE}) AS r) AS recent
+FROM orders o WHERE o.id = ANY(%s) AND o.status IN {{queued}}"""
+
+
+def prep_seconds(recent: list[float] | None) -> float:
+    """The per-order time: the median of recent pending -> ready times, or the default."""
+    samples = sorted(s for s in (recent or []) if s is not None and s >= 0)
+    if not samples:
+        return float(DEFAULT_PREP_S)
+    middle = len(samples) // 2
+    return samples[middle] if len(samples) % 2 else (samples[middle - 1] + samples[middle]) / 2
+
+
+def _with_queue(conn: Connection[Any], found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add queue_position and estimated_wait_s to a guest's orders: one query, and none
+    when no order of theirs is waiting."""
+    waiting = [uuid.UUID(o["id"]) for o in found if o["status"] in QUEUED]
+    places: dict[str, int] = {}
+    per_order = float(DEFAULT_PREP_S)
+    if waiting:
+        rows = conn.execute(_QUEUE_SQL.replace("{queued}", _sql_list(QUEUED)), (waiting,)).fetchall()
+        for row in rows:
+            places[str(row["id"])] = int(row["position"])
+            per_order = prep_seconds(row["recent"])
+    for order in found:
+        position = places.get(order["id"])
+        order["queue_position"] = position
+        order["estimated_wait_s"] = None if position is None else round(position * per_order)
+    return found
+
+
 def list_my_orders(conn: Connection[Any], guest_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The guest's latest orders, newest first."""
+    """The guest's latest orders, newest first, with their place in the queue."""
     rows = conn.execute(
         f"""SELECT {_ORDER_COLUMNS} FROM orders WHERE guest_id = %s
             ORDER BY created_at DESC, number DESC LIMIT %s""",
         (guest_id, MY_ORDERS_LIMIT),
     ).fetchall()
-    return _with_details(conn, rows)
+    return _with_queue(conn, _with_details(conn, rows))
 
 
 def get_my_order(conn: Connection[Any], guest_id: uuid.UUID, order_id: uuid.UUID) -> dict[str, Any]:
@@ -189,7 +238,7 @@ def get_my_order(conn: Connection[Any], guest_id: uuid.UUID, order_id: uuid.UUID
     ).fetchall()
     if not rows:
         raise NotFoundError("no such order")
-    return _with_details(conn, rows)[0]
+    return _with_queue(conn, _with_details(conn, rows))[0]
 
 
 def list_orders(conn: Connection[Any], status: OrderStatus | None) -> list[dict[str, Any]]:

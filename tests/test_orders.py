@@ -145,7 +145,8 @@ def test_place_order_records_order_items_and_history(db: Any, admin_conn: Any, d
     assert order["history"][0]["at"] == order["created_at"]
     assert order["created_at"].endswith("Z")
     # What was returned is what a later read shows.
-    assert db.read(orders.get_my_order, guest, uuid.UUID(order["id"])) == order
+    read = db.read(orders.get_my_order, guest, uuid.UUID(order["id"]))
+    assert {k: v for k, v in read.items() if k not in ("queue_position", "estimated_wait_s")} == order
     items = admin_conn.execute(
         "SELECT position, drink_name, quantity FROM order_items WHERE order_id = %s ORDER BY position",
         (order["id"],),
@@ -721,7 +722,8 @@ def test_api_place_list_get_and_cancel(client: Any, admin_headers: dict, drinks:
     status, mine, _ = call(client, "GET", "/orders", admin_headers)
     assert status == 200 and [o["id"] for o in mine] == [order["id"]]
     status, same, _ = call(client, "GET", f"/orders/{order['id']}", admin_headers)
-    assert status == 200 and same == order
+    # GET adds where the order is in the queue (tests/test_queue_position.py).
+    assert status == 200 and same == {**order, "queue_position": 1, "estimated_wait_s": same["estimated_wait_s"]}
     status, cancelled, _ = call(client, "POST", f"/orders/{order['id']}/cancel", admin_headers)
     assert status == 200 and cancelled["status"] == "cancelled"
     status, body, _ = call(client, "POST", f"/orders/{order['id']}/cancel", admin_headers)
