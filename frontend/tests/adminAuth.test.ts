@@ -7,6 +7,7 @@ import {
   PENDING_KEY,
   randomString,
   REFRESH_EARLY_MS,
+  REVOKE_TIMEOUT_MS,
   safeReturn,
 } from "../src/lib/adminAuth";
 import type { AuthConfig } from "../src/lib/config";
@@ -263,5 +264,112 @@ describe("refresh and sign-out", () => {
     expect(out.searchParams.get("logout_uri")).toBe("https://bar.example.com/");
     expect(t.auth.signedIn).toBe(false);
     expect(t.store.getItem(ADMIN_SESSION_KEY)).toBeNull();
+  });
+
+  it("waits for the revoke to finish before leaving for the hosted logout", async () => {
+    const t = await signedIn();
+    let finish: (r: Response) => void = () => {};
+    const revokes: string[] = [];
+    const auth = new AdminAuth({
+      config: () => CONFIG,
+      origin: () => "https://bar.example.com",
+      store: t.store,
+      onStorage: null,
+      now: () => 1_000_000 + t.timers.now,
+      navigate: (url) => t.navigations.push(url),
+      setTimeout: (fn, ms) => t.timers.setTimeout(fn, ms),
+      clearTimeout: (h) => t.timers.clearTimeout(h),
+      fetch: ((url: string) => {
+        revokes.push(url);
+        return new Promise<Response>((resolve) => (finish = resolve));
+      }) as typeof fetch,
+    });
+    const before = t.navigations.length;
+    const timersBefore = t.timers.pending.size;
+    const leaving = auth.signOut();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(revokes).toEqual(["https://login.example.com/oauth2/revoke"]);
+    expect(t.navigations.length).toBe(before); // not yet: leaving would abort the revoke
+    finish(new Response(null, { status: 200 }));
+    await leaving;
+    expect(t.navigations.length).toBe(before + 1);
+    expect(t.timers.pending.size).toBeLessThanOrEqual(timersBefore); // the revoke's timeout is cleared
+  });
+
+  it("leaves anyway when the revoke hangs past its timeout", async () => {
+    const t = await signedIn();
+    let aborted = false;
+    const auth = new AdminAuth({
+      config: () => CONFIG,
+      origin: () => "https://bar.example.com",
+      store: t.store,
+      onStorage: null,
+      now: () => 1_000_000 + t.timers.now,
+      navigate: (url) => t.navigations.push(url),
+      setTimeout: (fn, ms) => t.timers.setTimeout(fn, ms),
+      clearTimeout: (h) => t.timers.clearTimeout(h),
+      fetch: ((_url: string, init?: RequestInit) =>
+        new Promise<Response>((_resolve, reject) =>
+          init?.signal?.addEventListener("abort", () => {
+            aborted = true;
+            reject(new Error("aborted"));
+          }),
+        )) as typeof fetch,
+    });
+    const before = t.navigations.length;
+    const leaving = auth.signOut();
+    await Promise.resolve();
+    expect(t.navigations.length).toBe(before);
+    t.timers.advance(REVOKE_TIMEOUT_MS);
+    await leaving;
+    expect(aborted).toBe(true);
+    expect(t.navigations.length).toBe(before + 1);
+  });
+});
+
+describe("one session for the origin's tabs", () => {
+  function tabs() {
+    let deliver: (key: string | null, value: string | null) => void = () => {};
+    const shared = new MemoryStore();
+    const tab = (listen: boolean) =>
+      new AdminAuth({
+        config: () => CONFIG,
+        origin: () => "https://bar.example.com",
+        store: shared,
+        pendingStore: new MemoryStore(),
+        onStorage: listen ? (fn) => (deliver = fn) : null,
+        setTimeout: () => 0,
+        clearTimeout: () => {},
+        navigate: () => {},
+        fetch: (async () => new Response(null, { status: 200 })) as typeof fetch,
+      });
+    return { shared, tab, deliver: (key: string | null, value: string | null) => deliver(key, value) };
+  }
+
+  const session = { accessToken: "a", idToken: "i", refreshToken: "r", expiresAt: Date.now() + 3_600_000, username: "host" };
+
+  it("a new tab starts signed in from the shared session", () => {
+    const t = tabs();
+    t.shared.setItem(ADMIN_SESSION_KEY, JSON.stringify(session));
+    expect(t.tab(false).signedIn).toBe(true);
+  });
+
+  it("follows another tab's sign-in and sign-out", () => {
+    const t = tabs();
+    const tv = t.tab(true);
+    expect(tv.signedIn).toBe(false);
+    t.deliver(ADMIN_SESSION_KEY, JSON.stringify(session));
+    expect(tv.session.value?.accessToken).toBe("a");
+    t.deliver("something-else", null);
+    expect(tv.signedIn).toBe(true);
+    t.deliver(ADMIN_SESSION_KEY, null);
+    expect(tv.signedIn).toBe(false);
+  });
+
+  it("keeps a sign-in in progress to its own tab", async () => {
+    const t = tabs();
+    await t.tab(false).authorizeUrl("/display");
+    expect(t.shared.getItem(PENDING_KEY)).toBeNull();
   });
 });

@@ -48,11 +48,13 @@ describe("grouping and moves", () => {
 
 describe("ages", () => {
   it("formats a ticking timer", () => {
-    expect(formatAge(0)).toBe("0:00");
-    expect(formatAge(7_900)).toBe("0:07");
-    expect(formatAge(12 * 60_000 + 45_000)).toBe("12:45");
-    expect(formatAge(3_723_000)).toBe("1:02:03");
-    expect(formatAge(-5_000)).toBe("0:00"); // a clock slightly behind the server's
+    expect(formatAge(0)).toBe("< 1 min");
+    expect(formatAge(59_900)).toBe("< 1 min");
+    expect(formatAge(60_000)).toBe("1 min");
+    expect(formatAge(19 * 60_000 + 28_000)).toBe("19 min"); // not "19:28", a time of day
+    expect(formatAge(65 * 60_000)).toBe("1 h 5 min");
+    expect(formatAge(120 * 60_000 + 59_000)).toBe("2 h");
+    expect(formatAge(-5_000)).toBe("< 1 min"); // a clock slightly behind the server's
   });
 
   it("says it in words for screen readers", () => {

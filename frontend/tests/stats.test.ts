@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { busiestHour, drinkBars, hourBars, hourLabel, niceMax, ticks } from "../src/lib/stats";
+import { busiestHour, drinkBars, formatDuration, hourBars, hourLabel, niceMax, niceStep, scaleMax, ticks } from "../src/lib/stats";
 import { newestJoinCode } from "../src/lib/display";
 import { checkPhoto, uploadForm } from "../src/lib/upload";
 
@@ -16,8 +16,39 @@ describe("chart scales", () => {
 
   it("draws whole-number gridlines up to the maximum", () => {
     expect(ticks(1)).toEqual([0, 1]);
-    expect(ticks(10)).toEqual([0, 3, 6, 9, 10]);
+    expect(ticks(10)).toEqual([0, 2, 4, 6, 8, 10]);
     expect(ticks(20)).toEqual([0, 5, 10, 15, 20]);
+    expect(ticks(50)).toEqual([0, 10, 20, 30, 40, 50]); // not 0/13/26/39/50
+    expect(ticks(13)).toEqual([0, 5, 10, 15]);
+    expect(ticks(200)).toEqual([0, 50, 100, 150, 200]);
+    expect(ticks(0)).toEqual([0, 1]);
+  });
+
+  it("steps by 1, 2 or 5 x 10^n only", () => {
+    for (let max = 1; max <= 5000; max += 7) {
+      const step = niceStep(max);
+      const mantissa = step / 10 ** Math.floor(Math.log10(step));
+      expect([1, 2, 5]).toContain(mantissa);
+      const grid = ticks(max);
+      expect(grid.length).toBeLessThanOrEqual(6 + 1);
+      expect(grid[grid.length - 1]).toBeGreaterThanOrEqual(max);
+      expect(grid.every((t, i) => t === i * step)).toBe(true);
+    }
+  });
+
+  it("puts the scale's top on a gridline", () => {
+    expect(scaleMax(0)).toBe(1);
+    expect(scaleMax(7)).toBe(10);
+    expect(scaleMax(43)).toBe(50);
+    for (const value of [1, 3, 9, 14, 51, 260]) expect(ticks(scaleMax(value))).toContain(scaleMax(value));
+  });
+
+  it("says a prep time in minutes and seconds", () => {
+    expect(formatDuration(null)).toBe("—");
+    expect(formatDuration(45)).toBe("45 s");
+    expect(formatDuration(240)).toBe("4 min");
+    expect(formatDuration(250.4)).toBe("4 min 10 s");
+    expect(formatDuration(3720)).toBe("1 h 2 min");
   });
 });
 

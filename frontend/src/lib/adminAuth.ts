@@ -8,12 +8,15 @@
  *   token()       the access token, refreshed (grant_type=refresh_token) before it expires
  *   signOut()     revoke the refresh token, -> {domain}/logout?client_id&logout_uri
  *
- * Tokens live in sessionStorage, not localStorage: an admin token can change the menu
- * and move every order, so it should not outlive the tab (a bar tablet left on a
- * counter, a shared laptop), and it is not shared with other tabs an XSS bug or a
- * browser extension might reach through `storage` events. A reload keeps the session
- * (sessionStorage survives it); closing the tab ends it. Guests' tokens are weaker and
- * stay in localStorage so a phone that closes the tab is still "in".
+ * The session lives in localStorage, shared by this origin's tabs: a second console tab
+ * and the bar's TV display (/display) open signed in while the session is valid, instead
+ * of asking for the password again. What keeps that safe enough for a token that can
+ * change the menu: the refresh token is revoked at sign-out (awaited, with a short
+ * timeout, before leaving), a sign-out or a refused refresh in one tab ends the session
+ * in every tab (`storage` events), the access token lives an hour and the refresh token
+ * as long as the user pool client says. The PKCE state of a sign-in in progress stays
+ * in sessionStorage: it belongs to the tab that started it (two tabs signing in at once
+ * do not overwrite each other's). Guests' tokens are separate (session.ts).
  */
 import { shallowRef } from "vue";
 import type { TokenSource } from "./api";
@@ -24,6 +27,8 @@ export const ADMIN_SESSION_KEY = "da.admin-session";
 export const PENDING_KEY = "da.admin-pending";
 /** Refresh this long before the access token expires, so none expires in flight. */
 export const REFRESH_EARLY_MS = 120_000;
+/** Sign-out waits this long for the revoke before leaving anyway. */
+export const REVOKE_TIMEOUT_MS = 3_000;
 const PENDING_TTL_MS = 10 * 60_000;
 
 // ---------------------------------------------------------------- PKCE (RFC 7636)
@@ -109,7 +114,12 @@ export interface AdminAuthDeps {
   config: () => AuthConfig;
   /** This app's origin, for redirect_uri and logout_uri. */
   origin: () => string;
+  /** Where the session is kept (localStorage by default: shared by tabs). */
   store?: KeyValueStore | null;
+  /** Where a sign-in in progress is kept (sessionStorage by default; `store` when only that is given). */
+  pendingStore?: KeyValueStore | null;
+  /** Subscribe to other tabs' changes of `store` (window "storage" events by default). */
+  onStorage?: ((listener: (key: string | null, value: string | null) => void) => void) | null;
   fetch?: typeof fetch;
   now?: () => number;
   /** Leave the app (to the hosted login or its logout). */
@@ -137,11 +147,14 @@ export class AdminAuth implements TokenSource {
   private inflight: Promise<boolean> | null = null;
   private timer: unknown = null;
   private readonly store: KeyValueStore | null;
+  private readonly pendingStore: KeyValueStore | null;
   private readonly now: () => number;
   private readonly fetcher: typeof fetch;
 
   constructor(private readonly deps: AdminAuthDeps) {
-    this.store = deps.store === undefined ? defaultStore() : deps.store;
+    this.store = deps.store === undefined ? defaultStore("localStorage") : deps.store;
+    this.pendingStore =
+      deps.pendingStore !== undefined ? deps.pendingStore : deps.store !== undefined ? deps.store : defaultStore("sessionStorage");
     this.now = deps.now ?? Date.now;
     this.fetcher = deps.fetch ?? ((...args) => globalThis.fetch(...args));
     const saved = this.read(ADMIN_SESSION_KEY);
@@ -149,6 +162,29 @@ export class AdminAuth implements TokenSource {
       this.session.value = saved;
       this.phase.value = "signed-in";
       this.scheduleRefresh();
+    }
+    const listen = deps.onStorage === undefined ? defaultStorageListener : deps.onStorage;
+    listen?.((key, value) => {
+      if (key !== null && key !== ADMIN_SESSION_KEY) return;
+      this.adopt(value);
+    });
+  }
+
+  /** Another tab signed in, refreshed or signed out: follow it. */
+  private adopt(raw: string | null): void {
+    let next: unknown = null;
+    try {
+      next = JSON.parse(raw ?? "null");
+    } catch {
+      next = null;
+    }
+    if (isSession(next)) {
+      this.session.value = next;
+      this.phase.value = "signed-in";
+      this.error.value = "";
+      this.scheduleRefresh();
+    } else if (this.session.value) {
+      this.forget(false);
     }
   }
 
@@ -160,9 +196,13 @@ export class AdminAuth implements TokenSource {
     return `${this.deps.config().domain}${path}`;
   }
 
+  private storeFor(key: string): KeyValueStore | null {
+    return key === PENDING_KEY ? this.pendingStore : this.store;
+  }
+
   private read(key: string): unknown {
     try {
-      return JSON.parse(this.store?.getItem(key) ?? "null");
+      return JSON.parse(this.storeFor(key)?.getItem(key) ?? "null");
     } catch {
       return null;
     }
@@ -170,8 +210,9 @@ export class AdminAuth implements TokenSource {
 
   private write(key: string, value: unknown): void {
     try {
-      if (value === null) this.store?.removeItem(key);
-      else this.store?.setItem(key, JSON.stringify(value));
+      const store = this.storeFor(key);
+      if (value === null) store?.removeItem(key);
+      else store?.setItem(key, JSON.stringify(value));
     } catch {
       // storage disabled: the session lives for this page only
     }
@@ -307,6 +348,15 @@ export class AdminAuth implements TokenSource {
   }
 
   private async doRefresh(): Promise<boolean> {
+    // Another tab may have refreshed already (the tabs share the session).
+    const shared = this.read(ADMIN_SESSION_KEY);
+    const mine = this.session.value;
+    if (isSession(shared) && shared.accessToken !== mine?.accessToken && shared.expiresAt - REFRESH_EARLY_MS > this.now()) {
+      this.session.value = shared;
+      this.phase.value = "signed-in";
+      this.scheduleRefresh();
+      return true;
+    }
     const session = this.session.value;
     if (!session?.refreshToken) return false;
     this.phase.value = "refreshing";
@@ -329,31 +379,48 @@ export class AdminAuth implements TokenSource {
     }
   }
 
-  /** Drop the tokens here (no redirect). */
-  forget(): void {
+  /** Drop the tokens here (no redirect); `everywhere` also clears the shared copy. */
+  forget(everywhere = true): void {
     const clear = this.deps.clearTimeout ?? ((h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>));
     if (this.timer !== null) clear(this.timer);
     this.timer = null;
     this.session.value = null;
     this.phase.value = "signed-out";
-    this.write(ADMIN_SESSION_KEY, null);
+    if (everywhere) this.write(ADMIN_SESSION_KEY, null);
   }
 
-  /** Revoke the refresh token, forget the session, and end it at the hosted login too. */
+  /** Revoke the refresh token (waited for, at most REVOKE_TIMEOUT_MS), forget the
+   * session in every tab, and only then end it at the hosted login: navigating first
+   * would abort the revoke and leave the refresh token working. */
   async signOut(): Promise<void> {
     const cfg = this.deps.config();
     const refresh = this.session.value?.refreshToken;
     this.forget();
     if (refresh) {
-      try {
-        await this.fetcher(this.url("/oauth2/revoke"), {
-          method: "POST",
-          headers: { "Content-Type": "application/x-www-form-urlencoded" },
-          body: new URLSearchParams({ token: refresh, client_id: cfg.clientId }).toString(),
+      const set = this.deps.setTimeout ?? ((fn, ms) => globalThis.setTimeout(fn, ms));
+      const clear = this.deps.clearTimeout ?? ((h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>));
+      const controller = typeof AbortController === "function" ? new AbortController() : null;
+      let timer: unknown = null;
+      const timeout = new Promise<void>((resolve) => {
+        timer = set(() => {
+          controller?.abort();
+          resolve();
+        }, REVOKE_TIMEOUT_MS);
+      });
+      const revoke = this.fetcher(this.url("/oauth2/revoke"), {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: refresh, client_id: cfg.clientId }).toString(),
+        signal: controller?.signal,
+      })
+        .then(async (response) => {
+          await response.text().catch(() => ""); // the whole answer, not just its headers
+        })
+        .catch(() => {
+          // best effort: the tokens are gone from this browser either way
         });
-      } catch {
-        // best effort: the tokens are gone from this browser either way
-      }
+      await Promise.race([revoke, timeout]);
+      clear(timer);
     }
     const params = new URLSearchParams({ client_id: cfg.clientId, logout_uri: `${this.deps.origin()}${cfg.logoutPath}` });
     (this.deps.navigate ?? ((u: string) => location.assign(u)))(`${this.url("/logout")}?${params.toString()}`);
@@ -365,10 +432,19 @@ export function safeReturn(path: string): string {
   return /^\/(?!\/)[^\\]*$/.test(path) && (path.startsWith("/admin") || path.startsWith("/display")) ? path : "/admin";
 }
 
-function defaultStore(): KeyValueStore | null {
+function defaultStore(kind: "localStorage" | "sessionStorage"): KeyValueStore | null {
   try {
-    return globalThis.sessionStorage ?? null;
+    return globalThis[kind] ?? null;
   } catch {
     return null;
   }
+}
+
+function defaultStorageListener(listener: (key: string | null, value: string | null) => void): void {
+  if (typeof globalThis.addEventListener !== "function") return;
+  globalThis.addEventListener("storage", (event: Event) => {
+    const e = event as StorageEvent;
+    if (e.storageArea && e.storageArea !== defaultStore("localStorage")) return;
+    listener(e.key, e.newValue);
+  });
 }

@@ -39,14 +39,15 @@ export function groupOrders(orders: Order[]): Record<Column, Order[]> {
   return groups;
 }
 
-/** "0:07", "12:45", "1:02:03": how long ago, for a timer that ticks every second. */
+/** "< 1 min", "19 min", "1 h 5 min", "2 h": how long an order has waited (never a clock
+ * time: "19:28" on a board reads as a time of day). */
 export function formatAge(ms: number): string {
-  const total = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const ss = String(s).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+  const minutes = Math.floor(Math.max(0, ms) / 60_000);
+  if (minutes < 1) return "< 1 min";
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (!h) return `${m} min`;
+  return m ? `${h} h ${m} min` : `${h} h`;
 }
 
 /** Spoken form for screen readers: "3 minutes", "1 hour 5 minutes", "under a minute". */

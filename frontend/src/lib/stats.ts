@@ -23,6 +23,9 @@ export interface Stats {
   cancelled_orders: number;
   orders_per_hour: HourCount[];
   top_drinks: TopDrink[];
+  /** Average seconds from "in_progress" (or "pending") to "ready"; null with no ready orders. */
+  avg_prep_seconds: number | null;
+  prep_orders: number;
 }
 
 export interface Bar {
@@ -42,13 +45,41 @@ export function niceMax(value: number): number {
   return 10 * power;
 }
 
-/** Gridline values from 0 to max: whole numbers only, at most `count` + 1 lines. */
-export function ticks(max: number, count = 4): number[] {
-  const step = Math.max(1, Math.ceil(max / count));
+/** The smallest step of 1, 2 or 5 x 10^n (a whole number, at least 1) that splits
+ * `max` into at most `count` parts. */
+export function niceStep(max: number, count = 5): number {
+  if (!Number.isFinite(max) || max <= 0) return 1;
+  const raw = max / Math.max(1, count);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  for (const step of [1, 2, 5, 10]) if (step * power >= raw) return Math.max(1, step * power);
+  return Math.max(1, 10 * power);
+}
+
+/** Gridline values from 0 in nice steps (0/10/20/30/40/50, never 0/13/26/39/50), the
+ * last at or above `max`; whole numbers only, at most `count` + 1 lines. */
+export function ticks(max: number, count = 5): number[] {
+  const top = Number.isFinite(max) ? Math.max(1, max) : 1;
+  const step = niceStep(top, count);
   const out: number[] = [];
-  for (let v = 0; v <= max; v += step) out.push(v);
-  if (out[out.length - 1] !== max) out.push(max);
+  for (let v = 0; v < top + step; v += step) out.push(v);
   return out;
+}
+
+/** The top of a chart's scale: a nice maximum that is also its last gridline. */
+export function scaleMax(value: number): number {
+  const grid = ticks(niceMax(value));
+  return grid[grid.length - 1] ?? 1;
+}
+
+/** Seconds as "4 min 10 s", "45 s", "1 h 2 min"; "—" when there is none. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
+  const total = Math.max(0, Math.round(seconds));
+  if (total < 60) return `${total} s`;
+  const minutes = Math.floor(total / 60);
+  if (minutes < 60) return total % 60 ? `${minutes} min ${total % 60} s` : `${minutes} min`;
+  const m = minutes % 60;
+  return m ? `${Math.floor(minutes / 60)} h ${m} min` : `${Math.floor(minutes / 60)} h`;
 }
 
 /** "21:00" in the viewer's zone (or the one given, for tests). */
@@ -59,7 +90,7 @@ export function hourLabel(iso: string, timeZone?: string): string {
 }
 
 export function hourBars(hours: HourCount[], timeZone?: string): { bars: Bar[]; max: number } {
-  const max = niceMax(Math.max(0, ...hours.map((h) => h.orders)));
+  const max = scaleMax(Math.max(0, ...hours.map((h) => h.orders)));
   const bars = hours.map((h) => {
     const label = hourLabel(h.hour, timeZone);
     return {
@@ -73,7 +104,7 @@ export function hourBars(hours: HourCount[], timeZone?: string): { bars: Bar[]; 
 }
 
 export function drinkBars(drinks: TopDrink[]): { bars: Bar[]; max: number } {
-  const max = niceMax(Math.max(0, ...drinks.map((d) => d.quantity)));
+  const max = scaleMax(Math.max(0, ...drinks.map((d) => d.quantity)));
   const bars = drinks.map((d) => ({
     label: d.name,
     value: d.quantity,
