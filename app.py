@@ -289,6 +289,8 @@ def admin_update_bar() -> dict[str, Any]:
     changes = parse(BarSettingsUpdate, request_json())
     updated = database().write(bar.update_settings, changes)
     cache.after_write("bar")  # GET /bar is cached: guests must see open/closed now
+    if changes.is_open is not None or changes.message is not None:  # after the commit: open guest pages follow
+        events.publish("BarChanged", bar.changed_event(updated))
     return updated
 
 

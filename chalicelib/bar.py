@@ -25,6 +25,12 @@ def public_status(settings: dict[str, Any]) -> dict[str, Any]:
     return {"is_open": settings["is_open"], "message": settings["message"]}
 
 
+def changed_event(settings: dict[str, Any]) -> dict[str, Any]:
+    """The data of BarChanged (published after the commit): only the public status,
+    since the realtime relay puts it on the public menu channel."""
+    return public_status(settings)
+
+
 def update_settings(conn: Connection[Any], changes: BarSettingsUpdate) -> dict[str, Any]:
     """Apply the fields given (validated at the edge) and return the settings now in force.
 

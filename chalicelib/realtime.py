@@ -165,8 +165,11 @@ def deliver_order_event(event: dict[str, Any], publish_fn: Callable[[str, list[d
 # ---------------------------------------------------------------- menu events -> /menu/updates
 
 ORDER_EVENTS = ("OrderPlaced", "OrderStatusChanged")
-MENU_EVENTS = ("DrinkCreated", "DrinkUpdated", "DrinkDeleted", "MenuChanged")
+MENU_EVENTS = ("DrinkCreated", "DrinkUpdated", "DrinkDeleted", "MenuChanged", "BarChanged")
 MENU_CHANGED = "menu_changed"
+# BarChanged (the host opened or closed the bar) -> this type, with the state itself:
+# it is what GET /bar shows anyone, so it may travel on the public channel.
+BAR_CHANGED = "bar_changed"
 # MenuChanged's data.kind -> the id field of the message.
 _MENU_KIND_IDS = {"ingredient": "ingredient_id", "section": "section_id"}
 
@@ -176,7 +179,8 @@ def menu_message(event: dict[str, Any]) -> dict[str, Any]:
 
     Only ids and the reason: the channel is public, so nothing from the event's data
     is copied wholesale (no photo prompts, no admin-only fields); clients refetch the
-    public menu, which is the truth anyway.
+    public menu, which is the truth anyway. BarChanged is the exception: its message
+    carries `is_open` and `message`, the public GET /bar answer, and nothing else.
     """
     detail = event.get("detail") or {}
     data = detail.get("data") or {}
@@ -188,6 +192,9 @@ def menu_message(event: dict[str, Any]) -> dict[str, Any]:
         "occurred_at": metadata.get("timestamp") or event.get("time"),
         "reason": reason,
     }
+    if reason == "BarChanged":
+        return {**message, "type": BAR_CHANGED, "is_open": bool(data.get("is_open", True)),
+                "message": str(data.get("message") or "")}
     if reason == "MenuChanged":
         field = _MENU_KIND_IDS.get(str(data.get("kind")))
         if field and data.get("id"):
