@@ -164,12 +164,20 @@ async def runtime_config(request: web.Request) -> web.Response:
     return web.json_response(request.app[RUNTIME_CONFIG], headers={"Cache-Control": "no-store"})
 
 
+# The PWA's two files: a service worker is always revalidated (as CloudFront's no-cache
+# would), and the manifest has its own media type (mimetypes does not know .webmanifest).
+SPECIAL_FILES = {
+    "sw.js": {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache"},
+    "manifest.webmanifest": {"Content-Type": "application/manifest+json", "Cache-Control": "no-cache"},
+}
+
+
 async def serve_frontend(request: web.Request) -> web.StreamResponse:
     root = request.app[FRONTEND_DIR].resolve()
     relative = request.match_info.get("path", "").lstrip("/")
     candidate = (root / relative).resolve()
     if candidate.is_relative_to(root) and candidate.is_file():
-        return web.FileResponse(candidate)
+        return web.FileResponse(candidate, headers=SPECIAL_FILES.get(relative))
     if "." in Path(relative).name:
         # A missing asset is a 404, not the app shell.
         raise web.HTTPNotFound()
