@@ -1,22 +1,25 @@
-import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
+import { nextTick, watch } from "vue";
+import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from "vue-router";
+import { locale, t } from "./lib/i18n";
+import type { MessageKey } from "./lib/locales/en";
 import DrinkView from "./views/DrinkView.vue";
 import JoinView from "./views/JoinView.vue";
 import MenuView from "./views/MenuView.vue";
 import OrdersView from "./views/OrdersView.vue";
 
 export const routes: RouteRecordRaw[] = [
-  { path: "/", name: "menu", component: MenuView, meta: { title: "Menu" } },
-  { path: "/drinks/:id", name: "drink", component: DrinkView, props: true, meta: { title: "Drink" } },
-  { path: "/orders", name: "orders", component: OrdersView, meta: { title: "My orders" } },
-  { path: "/join", name: "join", component: JoinView, meta: { title: "Join the bar" } },
+  { path: "/", name: "menu", component: MenuView, meta: { title: "Menu", titleKey: "title.menu" } },
+  { path: "/drinks/:id", name: "drink", component: DrinkView, props: true, meta: { title: "Drink", titleKey: "title.drink" } },
+  { path: "/orders", name: "orders", component: OrdersView, meta: { title: "My orders", titleKey: "title.orders" } },
+  { path: "/join", name: "join", component: JoinView, meta: { title: "Join the bar", titleKey: "title.join" } },
   // The taste quiz is opened once or twice a night: a lazy chunk, out of the menu's bundle.
-  { path: "/taste", name: "taste", component: () => import("./views/TasteView.vue"), meta: { title: "Your taste" } },
+  { path: "/taste", name: "taste", component: () => import("./views/TasteView.vue"), meta: { title: "Your taste", titleKey: "title.taste" } },
   // The chat with the bartender: a lazy chunk too (docs/bartender.md).
   {
     path: "/bartender",
     name: "bartender",
     component: () => import("./views/BartenderView.vue"),
-    meta: { title: "Ask the bartender" },
+    meta: { title: "Ask the bartender", titleKey: "title.bartender" },
   },
   // The host's screens load on demand: guests' phones never download them.
   {
@@ -88,7 +91,33 @@ export const router = createRouter({
   },
 });
 
-router.afterEach((to) => {
-  const title = typeof to.meta.title === "string" ? to.meta.title : "";
+function pageTitle(to: RouteLocationNormalized): string {
+  const key = to.meta.titleKey as MessageKey | undefined;
+  return key ? t(key) : typeof to.meta.title === "string" ? to.meta.title : "";
+}
+
+function setTitle(to: RouteLocationNormalized): void {
+  const title = pageTitle(to);
   document.title = title ? `${title} · drink-assistant` : "drink-assistant";
+}
+
+/**
+ * After a navigation (not the first load, not a hash or query change on the same page),
+ * focus moves to the new page's heading, so a screen reader announces it and Tab goes
+ * on from there (WCAG 2.4.3). A page still loading its heading gets its <main> focused.
+ */
+function focusHeading(): void {
+  const heading = document.querySelector<HTMLElement>("main h1") ?? document.querySelector<HTMLElement>("h1");
+  const target = heading ?? document.querySelector<HTMLElement>("main");
+  if (!target) return;
+  if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus({ preventScroll: true });
+}
+
+router.afterEach((to, from, failure) => {
+  setTitle(to);
+  if (failure || !from.matched.length || to.path === from.path) return;
+  void nextTick(() => requestAnimationFrame(focusHeading));
 });
+
+watch(locale, () => setTitle(router.currentRoute.value));
