@@ -161,3 +161,25 @@ def test_each_function_gets_only_the_permissions_it_uses(package: Path) -> None:
 def test_infra_templates_pass_cfn_lint(template: str) -> None:
     result = subprocess.run([str(BIN / "cfn-lint"), str(ROOT / "infra" / template)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_cold_import_of_app_leaves_the_rest_for_first_use() -> None:
+    """What keeps `import app` near the one-route baseline (benchmarks/cold_start.py):
+    modules most requests never use load on first use, and pydantic builds a model's
+    validator when it first validates. Checked in a fresh interpreter, no timing."""
+    probe = (
+        "import json, sys; import app; from chalicelib import validation as v; "
+        "from pydantic import BaseModel; "
+        "models = [m for m in vars(v).values() if isinstance(m, type) and issubclass(m, BaseModel)]; "
+        "print(json.dumps({'modules': sorted(sys.modules), "
+        "'built': [m.__name__ for m in models if m.__pydantic_complete__], 'models': len(models)}))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    loaded = json.loads(result.stdout.splitlines()[-1])
+    for lazy in ("chalicelib.menu", "chalicelib.images", "chalicelib.catalog", "chalicelib.guest_tokens",
+                 "chalicelib.media", "chalicelib.photo_prompts", "boto3", "botocore"):
+        assert lazy not in loaded["modules"], f"{lazy} is imported by `import app`"
+    assert loaded["models"] > 10 and loaded["built"] == [], loaded["built"]
