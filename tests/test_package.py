@@ -131,6 +131,7 @@ def test_each_function_gets_only_the_permissions_it_uses(package: Path) -> None:
             "MediaUploads",
             "PublishDomainEvents",
             "FlushMenuCache",
+            "BartenderChatModel",
         },
         # Authorizers read (is this guest still active?) and verify; they never write.
         "TokenAuthorizerRole": {"Logs", "AssumeReaderRole", "GuestTokenSigningKey"},

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -19,8 +20,22 @@ from chalicelib.db import STATEMENTS
 from tests.admin_menu_helpers import aws, call, drink_body, make_section, unique  # noqa: F401 (fixture)
 from tests.guest_fixtures import make_guest, secrets_manager  # noqa: F401 (fixtures)
 
+ROOT = Path(__file__).resolve().parent.parent
 ZERO_PROOF = {"Virgin Mojito", "Shirley Temple", "Virgin Mary", "Ginger-Lime Fizz", "Virgin Piña Colada"}
 EMPTY_PROFILE = {"spirits": [], "likes": [], "dislikes": [], "strength": None, "avoid": [], "alcohol_free": False}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seeded_menu_only(database_url: str) -> None:
+    """These tests count on the seeded menu: archive drinks other test modules created in
+    this session's database (a fault test's "Throttled Spritz", say) before they run."""
+    import psycopg
+
+    seeded = [d["name"] for d in json.loads((ROOT / "sql" / "seed" / "menu.json").read_text())["drinks"]]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE drinks SET archived_at = now() WHERE archived_at IS NULL AND NOT (name = ANY(%s))", (seeded,)
+        )
 
 
 def get(client: Any, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
