@@ -16,7 +16,7 @@ from chalice import AuthResponse, AuthRoute, Chalice, CORSConfig, Response
 from chalicelib import LazyModule, auth, bar, guests, logs, orders
 from chalicelib.config import photo_prompt_queue_name, picture_queue_name, realtime_queue_name, settings
 from chalicelib.db import DatabaseBusy, DatabaseUnavailable, database
-from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from chalicelib.errors import BartenderOff, ForbiddenError, NotFoundError, TooManyMessages, UnauthorizedError
 from chalicelib.validation import (
     BarSettingsUpdate,
     BartenderMessage,
@@ -71,8 +71,8 @@ log = logging.getLogger("drink_assistant.api")
 EDGE_ERRORS: dict[type[Exception], tuple[int, str, dict[str, str]]] = {
     DatabaseUnavailable: (503, "The database cannot be reached right now; try again shortly.", {"Retry-After": "2"}),
     DatabaseBusy: (503, "The bar is very busy right now; try again in a moment.", {"Retry-After": "1"}),
-    bartender.BartenderOff: (409, "The bartender is off tonight; the menu and ordering still work.", {}),
-    bartender.TooManyMessages: (429, "That's a lot of messages: try again in a minute.", {"Retry-After": "30"}),
+    BartenderOff: (409, "The bartender is off tonight; the menu and ordering still work.", {}),
+    TooManyMessages: (429, "That's a lot of messages: try again in a minute.", {"Retry-After": "30"}),
 }
 
 

@@ -71,14 +71,6 @@ KNOWN_COCKTAILS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-class BartenderOff(Exception):
-    """The host turned the bartender off (the edge answers 409)."""
-
-
-class TooManyMessages(Exception):
-    """The guest sent too many messages in a short time (the edge answers 429)."""
-
-
 @dataclass
 class Turn:
     reply: str

@@ -19,7 +19,7 @@ from psycopg import Connection
 from chalicelib import bartender, menu, orders, profiles
 from chalicelib.bartender_tools import Context
 from chalicelib.db import Database
-from chalicelib.errors import NotFoundError
+from chalicelib.errors import BartenderOff, NotFoundError, TooManyMessages
 from chalicelib.recommend import History, MenuDrink, TasteProfile
 from chalicelib.validation import ProfileUpdate
 
@@ -212,11 +212,11 @@ def handle_message(
     """POST /bartender/messages. `engine_factory(tokens_left)` picks the engine."""
     inputs = db.read(load_turn, guest_id, conversation_id, image_base_url)
     if not inputs.enabled:
-        raise bartender.BartenderOff("the host turned the bartender off")
+        raise BartenderOff("the host turned the bartender off")
     if conversation_id is not None and not inputs.conversation_found:
         raise NotFoundError("no such conversation")
     if inputs.recent_messages >= RATE_LIMIT_MESSAGES:
-        raise bartender.TooManyMessages(f"{inputs.recent_messages} messages in the last minute")
+        raise TooManyMessages(f"{inputs.recent_messages} messages in the last minute")
     profile = TasteProfile.from_dict(inputs.profile)
     ctx = Context(
         guest_id=str(guest_id),

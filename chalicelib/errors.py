@@ -59,3 +59,15 @@ class IdempotencyKeyReused(ChaliceViewError):
     """The same Idempotency-Key was sent again with a different order (RFC draft: 422)."""
 
     STATUS_CODE = 422
+
+
+# ---------------------------------------------------------------- plain domain errors
+# Not Chalice errors: app.py's EDGE_ERRORS maps each to its status, once, for every route.
+
+
+class BartenderOff(Exception):
+    """The host turned the chat bartender off (409)."""
+
+
+class TooManyMessages(Exception):
+    """A guest sent the bartender too many messages in a short time (429)."""
