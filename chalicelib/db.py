@@ -347,10 +347,10 @@ class Database:
 
     def auth_token(self, role: Role) -> str:
         """A DSQL IAM auth token for the role's database user, made locally (no call)."""
-        client = self._boto_session(role).client("dsql", region_name=self.config.region)
-        return client.generate_db_connect_auth_token(
-            Hostname=self.config.dsql_endpoint, Region=self.config.region, ExpiresIn=900
-        )
+        credentials = self._boto_session(role).get_credentials()
+        if credentials is None:
+            raise DatabaseUnavailable("no AWS credentials to sign a DSQL auth token with")
+        return dsql_auth_token(credentials.get_frozen_credentials(), self.config.dsql_endpoint, self.config.region)
 
     def _boto_session(self, role: Role) -> Any:
         import boto3  # deferred: plain-PostgreSQL runs never pay for it
@@ -380,6 +380,20 @@ class Database:
             aws_session_token=creds.token,
             region_name=self.config.region,
         )
+
+
+def dsql_auth_token(credentials: Any, hostname: str, region: str, *, action: str = "DbConnect",
+                    expires_in: int = 900) -> str:  # fmt: skip
+    """What botocore's `dsql` client's `generate_db_connect_auth_token` makes (a SigV4
+    presigned `GET https://<host>/?Action=DbConnect`, without the scheme), signed with the
+    query signer every botocore has: the Lambda runtime's own botocore, which the package
+    relies on, may predate the `dsql` service model."""
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+
+    request = AWSRequest(method="GET", url=f"https://{hostname}/", params={"Action": action})
+    SigV4QueryAuth(credentials, "dsql", region, expires=expires_in).add_auth(request)
+    return request.url.removeprefix("https://")
 
 
 def _broken(exc: psycopg.OperationalError) -> bool:

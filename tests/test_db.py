@@ -271,3 +271,22 @@ def test_a_full_pool_makes_callers_wait_then_refuses(database_url: str) -> None:
         future.result(timeout=10)
     assert database.read(lambda conn: 1) == 1
     database.close()
+
+
+def test_our_dsql_token_is_the_one_botocore_makes() -> None:
+    """The token is signed without the `dsql` service model (which the Lambda runtime's
+    botocore may lack), and is exactly what botocore's own helper makes."""
+    session = boto3.session.Session(
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="secret", aws_session_token="session",
+        region_name="eu-west-1",
+    )  # fmt: skip
+    host = "abcdefghijklmnopqrstu.dsql.eu-west-1.on.aws"
+    for _ in range(3):  # the two may straddle a second; then the dates differ and we try again
+        theirs = session.client("dsql").generate_db_connect_auth_token(Hostname=host, Region="eu-west-1")
+        ours = db_module.dsql_auth_token(session.get_credentials().get_frozen_credentials(), host, "eu-west-1")
+        if parse_qs(urlsplit("https://" + theirs).query)["X-Amz-Date"] == parse_qs(urlsplit("https://" + ours).query)[
+            "X-Amz-Date"
+        ]:
+            break
+    assert ours == theirs
+    assert parse_qs(urlsplit("https://" + ours).query)["Action"] == ["DbConnect"]
