@@ -5,6 +5,8 @@ export interface MenuFilter {
   query: string;
   ingredients: string[];
   availableOnly: boolean;
+  /** Only these drink ids (the guest's favourites); undefined: no such filter. */
+  favourites?: string[];
 }
 
 /** Case- and accent-insensitive: "creme" finds "Crème de Violette". */
@@ -37,6 +39,7 @@ export function filterDrinks(drinks: Drink[], filter: MenuFilter): Drink[] {
   return drinks.filter(
     (drink) =>
       (!filter.availableOnly || drink.available) &&
+      (!filter.favourites || filter.favourites.includes(drink.id)) &&
       hasIngredients(drink, filter.ingredients) &&
       matchesQuery(drink, filter.query),
   );
@@ -84,4 +87,40 @@ export function formatAmount(amount: number | null, unit: string | null): string
   if (amount === null || amount === undefined) return unit ?? "";
   const value = Number.isInteger(amount) ? String(amount) : String(Math.round(amount * 100) / 100);
   return unit ? `${value} ${unit}` : value;
+}
+
+// ---------------------------------------------------------------- the filters in the URL
+
+export interface UrlFilters {
+  query: string;
+  ingredients: string[];
+  availableOnly: boolean;
+  favouritesOnly: boolean;
+}
+
+type QueryValue = string | null | (string | null)[] | undefined;
+
+function strings(value: QueryValue): string[] {
+  const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  return list.filter((v): v is string => typeof v === "string" && v.trim() !== "");
+}
+
+/** `?q=gin&ing=Gin&ing=Lime&available=1&fav=1` -> the menu's filters (junk ignored). */
+export function filtersFromQuery(query: Record<string, QueryValue>): UrlFilters {
+  return {
+    query: (strings(query.q)[0] ?? "").slice(0, 100),
+    ingredients: [...new Set(strings(query.ing))].slice(0, 20),
+    availableOnly: strings(query.available)[0] === "1",
+    favouritesOnly: strings(query.fav)[0] === "1",
+  };
+}
+
+/** The other way: only what is set, so a menu without filters has a clean URL. */
+export function filtersToQuery(filters: UrlFilters): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (filters.query.trim()) out.q = filters.query;
+  if (filters.ingredients.length) out.ing = [...filters.ingredients];
+  if (filters.availableOnly) out.available = "1";
+  if (filters.favouritesOnly) out.fav = "1";
+  return out;
 }

@@ -10,8 +10,22 @@
  */
 
 import type { EventHandler, Timers } from "./realtime";
+import type { BarStatus } from "./types";
 
 export const MENU_CHANNEL = "/menu/updates";
+export const BAR_CHANGED = "bar_changed";
+
+/**
+ * `{"type": "bar_changed", "is_open", "message"}`: the host opened or closed the bar.
+ * The one message on the channel that carries its state (what GET /bar shows anyone);
+ * it does not mean "refetch the menu".
+ */
+export function barFromMessage(event: unknown): BarStatus | null {
+  if (!event || typeof event !== "object") return null;
+  const e = event as Record<string, unknown>;
+  if (e.type !== BAR_CHANGED || typeof e.is_open !== "boolean") return null;
+  return { is_open: e.is_open, message: typeof e.message === "string" ? e.message : "" };
+}
 export const MENU_REFETCH_DELAY_MS = 300;
 
 export interface MenuFollowerDeps {
@@ -40,7 +54,9 @@ export class MenuFollower {
 
   start(): void {
     if (this.unsubscribe) return;
-    this.unsubscribe = this.deps.subscribe(MENU_CHANNEL, () => this.changed());
+    this.unsubscribe = this.deps.subscribe(MENU_CHANNEL, (event) => {
+      if (!barFromMessage(event)) this.changed(); // the bar's state is the store's (followBar)
+    });
   }
 
   stop(): void {

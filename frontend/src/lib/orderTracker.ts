@@ -11,6 +11,11 @@ import type { Order } from "./types";
 
 export const SEEN_READY_KEY = "da.ready-seen";
 export const POLL_MS = 10_000;
+/**
+ * While an order of mine waits, its place in the queue moves with other guests' orders,
+ * whose events do not reach my channel: refetch this often even while live.
+ */
+export const QUEUE_POLL_MS = 30_000;
 
 /**
  * The order inside an event, whatever envelope it came in. The API's events carry the
@@ -57,6 +62,8 @@ export function startLiveFeed(
   onEvent: (event: unknown) => void,
   refresh: () => void,
   defaultPollMs: number,
+  /** Called on the ticks when realtime is live (and `refresh` is not). */
+  whileLive?: () => void,
 ): () => void {
   const { realtime } = deps;
   let unsubscribe: (() => void) | null = null;
@@ -67,6 +74,7 @@ export function startLiveFeed(
   const every = deps.setInterval ?? ((fn, ms) => globalThis.setInterval(fn, ms));
   const poller = every(() => {
     if (!deps.realtime?.live) refresh();
+    else whileLive?.();
   }, deps.pollMs ?? defaultPollMs);
   return () => {
     unsubscribe?.();
@@ -82,6 +90,8 @@ export interface TrackerDeps extends LiveFeedDeps {
   vibrate?: (pattern: number[]) => void;
   /** The host revoked this guest (or their session ended): sign out, which closes the socket. */
   onRevoked?: () => void;
+  /** A ready moment begins (sound, tab title: see beep.ts). */
+  onReady?: (order: Order) => void;
 }
 
 /**
@@ -101,6 +111,7 @@ export class OrderTracker {
   readonly readyMoment = shallowRef<Order | null>(null);
   private seen: Set<string>;
   private stopFeed: (() => void) | null = null;
+  private liveTicks = 0;
   private fetching: Promise<void> | null = null;
 
   constructor(private readonly deps: TrackerDeps) {
@@ -124,12 +135,25 @@ export class OrderTracker {
       (event) => this.onEvent(event),
       () => void this.refresh(),
       POLL_MS,
+      () => this.liveTick(),
     );
+  }
+
+  /** A tick of the feed's poll while realtime is live: now and then, refetch the queue. */
+  private liveTick(): void {
+    this.liveTicks += 1;
+    const every = Math.max(1, Math.round(QUEUE_POLL_MS / (this.deps.pollMs ?? POLL_MS)));
+    if (this.liveTicks % every === 0 && this.waiting()) void this.refresh();
   }
 
   stop(): void {
     this.stopFeed?.();
     this.stopFeed = null;
+  }
+
+  /** Some order of mine is still in the queue (pending or in progress). */
+  waiting(): boolean {
+    return this.orders.value.some((o) => o.status === "pending" || o.status === "in_progress");
   }
 
   /** Fetch my orders (one fetch at a time). */
@@ -165,6 +189,8 @@ export class OrderTracker {
     }
     if (!isNewer(change, known)) return;
     this.setOrders(this.orders.value.map((o) => (o.id === change.id ? { ...o, ...change } : o)));
+    // The event shows the new status at once; the fetch brings the queue places with it.
+    if (this.waiting()) void this.refresh();
   }
 
   /** An order just placed: show it at once, before any event arrives. */
@@ -179,6 +205,11 @@ export class OrderTracker {
       const ready = sorted.find((o) => o.status === "ready" && !this.seen.has(o.id));
       if (ready) {
         this.readyMoment.value = ready;
+        try {
+          this.deps.onReady?.(ready);
+        } catch {
+          // a sound or title that fails must not stop the moment
+        }
         try {
           this.deps.vibrate?.([200, 100, 200, 100, 400]);
         } catch {

@@ -1,6 +1,7 @@
 /** Placing orders: friendly refusals, idempotency keys, status words. */
 import { ApiError, NETWORK_ERROR } from "./api";
-import type { OrderItemRequest, OrderStatus } from "./types";
+import type { KeyValueStore } from "./session";
+import type { Order, OrderItemRequest, OrderStatus } from "./types";
 
 export interface FriendlyError {
   title: string;
@@ -108,4 +109,65 @@ export function isActive(status: OrderStatus): boolean {
 /** Steps of the progress bar: received -> being made -> ready. */
 export function progressStep(status: OrderStatus): number {
   return { pending: 1, in_progress: 2, ready: 3, completed: 3, cancelled: 0 }[status];
+}
+
+// ---------------------------------------------------------------- the guest's order card (issue 15)
+
+/** The host's reason for a cancelled order (from its status history), or "". */
+export function cancelReason(order: Order): string {
+  if (order.status !== "cancelled") return "";
+  const change = [...(order.history ?? [])].reverse().find((h) => h.status === "cancelled");
+  const reason = change?.reason.trim() ?? "";
+  return reason === "cancelled by the guest" ? "" : reason; // the guest's own cancel needs no reason
+}
+
+/** "Next up · about 3 min", "3rd in the queue · about 9 min", or "" when not waiting. */
+export function queueText(order: Order): string {
+  const place = order.queue_position;
+  if (!place || (order.status !== "pending" && order.status !== "in_progress")) return "";
+  const where = place === 1 ? "Next up" : `${ordinal(place)} in the queue`;
+  const wait = order.estimated_wait_s;
+  if (wait === null || wait === undefined) return where;
+  const minutes = Math.max(1, Math.round(wait / 60));
+  return `${where} · about ${minutes} min`;
+}
+
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th";
+  return `${n}${suffix}`;
+}
+
+/** An earlier order's items as a new order's request (same drinks, quantities and notes). */
+export function reorderItems(order: Order): OrderItemRequest[] {
+  return order.items.map(({ drink_id, quantity, notes }) => ({ drink_id, quantity, notes }));
+}
+
+/** What is being typed on a drink page (quantity, note), kept per drink for this tab. */
+export interface DrinkDraft {
+  quantity: number;
+  notes: string;
+}
+
+export const DRAFT_PREFIX = "da.draft.";
+
+export function readDraft(store: KeyValueStore | null | undefined, drinkId: string): DrinkDraft | null {
+  try {
+    const value: unknown = JSON.parse(store?.getItem(DRAFT_PREFIX + drinkId) ?? "null");
+    if (!value || typeof value !== "object") return null;
+    const { quantity, notes } = value as Record<string, unknown>;
+    const q = typeof quantity === "number" && Number.isInteger(quantity) ? Math.min(5, Math.max(1, quantity)) : 1;
+    return { quantity: q, notes: typeof notes === "string" ? notes.slice(0, 200) : "" };
+  } catch {
+    return null;
+  }
+}
+
+export function writeDraft(store: KeyValueStore | null | undefined, drinkId: string, draft: DrinkDraft | null): void {
+  try {
+    if (!draft || (draft.quantity === 1 && !draft.notes)) store?.removeItem(DRAFT_PREFIX + drinkId);
+    else store?.setItem(DRAFT_PREFIX + drinkId, JSON.stringify(draft));
+  } catch {
+    // storage disabled or full: the draft lives for this page only
+  }
 }

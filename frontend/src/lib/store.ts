@@ -1,11 +1,12 @@
 /** The guest app's shared state: the menu, the bar's status, the cart, my orders. */
 import { computed, reactive, ref, shallowRef, watch } from "vue";
 import { api } from "./api";
+import { readyChime, setSoundMuted, soundMuted, TabAttention, unlockSound } from "./beep";
 import { config } from "./config";
 import { OrderAttempt } from "./ordering";
 import { OrderTracker } from "./orderTracker";
-import { MENU_CHANNEL, MenuFollower } from "./menuLive";
-import { hostOf, RealtimeClient, realtimeAuthHeader } from "./realtime";
+import { barFromMessage, MENU_CHANNEL, MenuFollower } from "./menuLive";
+import { type EventHandler, hostOf, RealtimeClient, realtimeAuthHeader } from "./realtime";
 import { guestSession } from "./session";
 import type { BarStatus, Drink, Ingredient, Order, OrderItemRequest, Section } from "./types";
 
@@ -121,6 +122,38 @@ export async function sendOrder(): Promise<Order> {
   return order;
 }
 
+// ---------------------------------------------------------------- favourites (this phone only)
+// Kept in localStorage, not on the server: a heart is a note to self, and a guest who
+// joins again on another phone starts without them (docs/web-app.md).
+
+const FAVOURITES_KEY = "da.favourites";
+
+function readFavourites(): string[] {
+  try {
+    const ids: unknown = JSON.parse(globalThis.localStorage?.getItem(FAVOURITES_KEY) ?? "[]");
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+export const favourites = ref<string[]>(readFavourites());
+
+export function isFavourite(drinkId: string): boolean {
+  return favourites.value.includes(drinkId);
+}
+
+export function toggleFavourite(drinkId: string): void {
+  favourites.value = isFavourite(drinkId)
+    ? favourites.value.filter((id) => id !== drinkId)
+    : [...favourites.value, drinkId];
+  try {
+    globalThis.localStorage?.setItem(FAVOURITES_KEY, JSON.stringify(favourites.value.slice(-200)));
+  } catch {
+    // storage disabled: the hearts last for this page only
+  }
+}
+
 // ---------------------------------------------------------------- realtime: one connection for the guest app
 
 export const realtimeState = ref("idle");
@@ -174,9 +207,12 @@ function reconnectAs(): void {
 export function followMenu(refetch: () => unknown): () => void {
   const client = guestRealtime();
   if (!client) return () => {};
-  const follower = new MenuFollower({ subscribe: (channel, handler) => client.subscribe(channel, handler), refetch });
+  followBar(); // views mount before App.vue starts the app: make the channel's subscription now
+  // One subscription to the channel for the whole app (followBar's), shared by the views.
+  const follower = new MenuFollower({ subscribe: (_channel, handler) => onMenuChannel(handler), refetch });
   const forget = whenLive(MENU_CHANNEL, () => follower.subscribed());
   follower.start();
+  if (menuChannelConfirmed) follower.subscribed(); // already live: this view's menu is fresh
   client.start();
   listenForWakeUps();
   return () => {
@@ -189,6 +225,16 @@ export function followMenu(refetch: () => unknown): () => void {
 // ---------------------------------------------------------------- my orders, live
 
 export const tracker = shallowRef<OrderTracker | null>(null);
+/** The mute switch of the ready chime (on the orders page and in the moment), remembered. */
+export const muted = ref(soundMuted());
+
+export function toggleSound(): void {
+  muted.value = !muted.value;
+  setSoundMuted(muted.value);
+}
+
+/** The tab's title and favicon during a ready moment (ReadyMoment.vue clears them). */
+export const attention = new TabAttention();
 
 function startTracking(guestId: string): void {
   const realtime = guestRealtime();
@@ -200,6 +246,10 @@ function startTracking(guestId: string): void {
     channel,
     store: globalThis.localStorage ?? null,
     vibrate: (pattern) => navigator.vibrate?.(pattern),
+    onReady: (order) => {
+      readyChime(); // muted, or no tap yet: silent (the title and vibration still tell)
+      attention.show(order.number);
+    },
     onRevoked: () => signOut(), // drops the tokens; the session watch reconnects as anonymous
   });
   tracker.value = next;
@@ -219,18 +269,63 @@ let listening = false;
 function listenForWakeUps(): void {
   if (listening || typeof window === "undefined") return;
   listening = true;
-  window.addEventListener("online", () => guestClient?.nudge());
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState !== "visible") return;
+  const wake = (): void => {
     guestClient?.nudge();
     void tracker.value?.refresh();
+    void loadBar();
+  };
+  window.addEventListener("online", () => guestClient?.nudge());
+  // Back from the background (a phone in a pocket): resume the socket, fetch the state.
+  window.addEventListener("focus", wake);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") wake();
   });
 }
 
 let stopTracking: () => void = () => {};
 
-/** Follow the session: track orders while a guest is signed in. */
+// ---------------------------------------------------------------- the bar's state, live
+
+let followingBar = false;
+let menuChannelConfirmed = false;
+const menuListeners = new Set<EventHandler>();
+
+function onMenuChannel(handler: EventHandler): () => void {
+  menuListeners.add(handler);
+  return () => menuListeners.delete(handler);
+}
+
+/**
+ * Open or closed, and the host's message, on every guest page: `bar_changed` on
+ * /menu/updates sets it at once; after a reconnect (changes may have been missed) and
+ * on focus it is fetched. App.vue's slow poll stays as the fallback without realtime.
+ */
+function followBar(): void {
+  if (followingBar) return;
+  const client = guestRealtime();
+  if (!client) return;
+  followingBar = true;
+  client.subscribe(MENU_CHANNEL, (event) => {
+    const status = barFromMessage(event);
+    if (status) bar.value = status;
+    menuListeners.forEach((handler) => handler(event));
+  });
+  whenLive(MENU_CHANNEL, () => {
+    if (menuChannelConfirmed) void loadBar(); // a reconnect: a change may have been missed
+    menuChannelConfirmed = true;
+  });
+  client.start();
+  listenForWakeUps();
+}
+
+/** Follow the session: track orders while a guest is signed in; follow the bar always. */
 export function startGuestApp(): void {
+  followBar();
+  if (typeof window !== "undefined") {
+    // Browsers allow sound only after a gesture: the first tap or key readies the chime.
+    window.addEventListener("pointerdown", unlockSound, { once: true });
+    window.addEventListener("keydown", unlockSound, { once: true });
+  }
   watch(
     () => guestSession.current.value?.guest.id ?? null,
     (guestId, previous) => {

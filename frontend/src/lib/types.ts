@@ -85,6 +85,10 @@ export interface Order {
   created_at: string;
   updated_at: string;
   history?: { status: OrderStatus; at: string; reason: string }[];
+  /** The guest's own orders (GET /orders): 1 = made next; null when not waiting. */
+  queue_position?: number | null;
+  /** Seconds, from the queue and tonight's prep times; null when not waiting. */
+  estimated_wait_s?: number | null;
 }
 
 export interface OrderItemRequest {
