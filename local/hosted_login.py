@@ -658,14 +658,16 @@ PAGE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
+<meta name="color-scheme" content="dark light">
 <title>{title} · drink-assistant</title>
 <style nonce="{nonce}">
-  :root {{ --bg:#f6f3ee; --card:#fff; --ink:#1d1b19; --muted:#6b645c; --line:#d9d2c8; --accent:#8a2c1c;
-          --accent-ink:#fff; --error:#a4161a; --error-bg:#fdecea; }}
-  @media (prefers-color-scheme: dark) {{
-    :root {{ --bg:#161412; --card:#221f1c; --ink:#f3efe9; --muted:#b3aaa0; --line:#3d3833; --accent:#e0a458;
-            --accent-ink:#1d1b19; --error:#ffb4ab; --error-bg:#3b1412; }} }}
+  /* The web app's palette (frontend/src/styles.css): the bar at night by default, its
+     daylight values when the system asks for light, as the app itself does. */
+  :root {{ color-scheme:dark; --bg:#15100c; --card:#241b15; --ink:#f3ead9; --muted:#b9a893; --line:#3d2f24;
+          --accent:#e8a34a; --accent-ink:#1b120a; --error:#ffb4ab; --error-bg:#3b1412; }}
+  @media (prefers-color-scheme: light) {{
+    :root {{ color-scheme:light; --bg:#f8f3ea; --card:#fffdf9; --ink:#22180f; --muted:#5b4b3a; --line:#cdbba3;
+            --accent:#b5671a; --accent-ink:#1b120a; --error:#a4161a; --error-bg:#fdecea; }} }}
   * {{ box-sizing:border-box; }}
   body {{ margin:0; min-height:100vh; display:grid; place-items:center; padding:1.5rem; background:var(--bg);
          color:var(--ink); font:1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }}

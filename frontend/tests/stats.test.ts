@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { busiestHour, drinkBars, formatDuration, hourBars, hourLabel, niceMax, niceStep, scaleMax, ticks } from "../src/lib/stats";
-import { newestJoinCode } from "../src/lib/display";
+import { chooseForDisplay, chosenJoinCode, DISPLAY_CODE_KEY, displayCode } from "../src/lib/display";
 import { checkPhoto, uploadForm } from "../src/lib/upload";
 
 describe("chart scales", () => {
@@ -95,6 +95,7 @@ describe("shaping /admin/stats", () => {
 
 describe("the display's join code", () => {
   const code = (over: Record<string, unknown>) => ({
+    code: "CODE",
     status: "active",
     qr_svg: "<svg/>",
     uses: 0,
@@ -104,16 +105,28 @@ describe("the display's join code", () => {
     ...over,
   });
 
-  it("shows the newest code still usable", () => {
-    const picked = newestJoinCode([
-      code({ created_at: "2025-01-01T19:00:00Z", status: "revoked", qr_svg: null }),
-      code({ created_at: "2025-01-01T18:30:00Z", uses: 10 }),
-      code({ created_at: "2025-01-01T18:20:00Z", expires_at: "2000-01-01T00:00:00Z" }),
-      code({ created_at: "2025-01-01T18:10:00Z", note: "this one" }),
-      code({ created_at: "2025-01-01T18:00:00Z" }),
-    ]);
-    expect(picked?.created_at).toBe("2025-01-01T18:10:00Z");
-    expect(newestJoinCode([])).toBeNull();
+  it("shows the invite the host chose, never one picked on its own", () => {
+    const codes = [
+      code({ code: "NEWEST1", created_at: "2025-01-01T19:00:00Z", max_uses: 1 }),
+      code({ code: "REVOKED", status: "revoked", qr_svg: null }),
+      code({ code: "FULL", uses: 10 }),
+      code({ code: "OLD", expires_at: "2000-01-01T00:00:00Z" }),
+      code({ code: "PARTY", created_at: "2025-01-01T18:00:00Z" }),
+    ];
+    expect(chosenJoinCode(codes, "party").code?.code).toBe("PARTY");
+    expect(chosenJoinCode(codes, null)).toEqual({ code: null, problem: "none" });
+    expect(chosenJoinCode(codes, "NOPE")).toEqual({ code: null, problem: "missing" });
+    for (const bad of ["REVOKED", "FULL", "OLD"]) expect(chosenJoinCode(codes, bad).problem).toBe("unusable");
+  });
+
+  it("remembers the TV's choice from its link", () => {
+    const store = new Map<string, string>();
+    const kv = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
+    expect(displayCode(null, kv)).toBeNull();
+    expect(displayCode("PARTY", kv)).toBe("PARTY");
+    expect(displayCode("", kv)).toBe("PARTY"); // a reload without the parameter
+    expect(chooseForDisplay("AB CD", kv)).toBe("/display?code=AB%20CD");
+    expect(store.get(DISPLAY_CODE_KEY)).toBe("AB CD");
   });
 });
 

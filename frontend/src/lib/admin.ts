@@ -5,7 +5,8 @@
  */
 import { reactive } from "vue";
 import { AdminAuth } from "./adminAuth";
-import { api } from "./api";
+import { api, ApiError } from "./api";
+import { fieldErrors } from "./fieldErrors";
 import { OrderBoard } from "./board";
 import { config } from "./config";
 import { hostOf, RealtimeClient, realtimeAuthHeader } from "./realtime";
@@ -152,7 +153,38 @@ export const adminApi = {
   updateBar: (body: Partial<BarSettings>) => send<BarSettings>("PUT", "/admin/bar", body),
 };
 
+/** The console's names for the API's fields, for messages like "Uses: Use 1 or more." */
+export const FIELD_LABELS: Record<string, string> = {
+  name: "Name",
+  description: "Description",
+  section_id: "Section",
+  ingredients: "Ingredients",
+  recipe_steps: "Recipe steps",
+  glass: "Glass",
+  garnish: "Garnish",
+  tags: "Tags",
+  abv: "ABV",
+  category: "Category",
+  position: "Position",
+  max_uses: "Uses",
+  expires_in_hours: "Valid for (hours)",
+  note: "Note",
+  message: "Message for guests",
+  max_queue: "Queue limit",
+  max_active_per_guest: "Orders per guest",
+  reason: "Reason",
+  image_key: "Photo",
+};
+
+/** What a failed call says to the host: a 400's validator wording becomes plain words
+ * per field ("Name: Please fill this in."); other errors keep their message. */
 export function errorText(error: unknown): string {
+  if (error instanceof ApiError && error.status === 400) {
+    const fields = Object.fromEntries(Object.keys(FIELD_LABELS).map((k) => [k, k]));
+    return Object.entries(fieldErrors(error.message, fields))
+      .map(([field, text]) => (field ? `${FIELD_LABELS[field]}: ${text}` : text))
+      .join(" ");
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
