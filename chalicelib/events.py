@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,3 +85,27 @@ def publish(detail_type: str, data: dict[str, Any]) -> bool:
         return False
     log.info("event published", extra={**where, "eventbridge_id": (answer.get("Entries") or [{}])[0].get("EventId")})
     return True
+
+
+def dispatch(event: dict[str, Any], handlers: Mapping[str, Callable[[dict[str, Any]], str]], consumer: str) -> str:
+    """Run `consumer`'s handler for one EventBridge event (a queue message body, parsed):
+    every log line of it carries the event's id (the publisher's, else EventBridge's).
+    Returns the handler's outcome, or "ignored" for a type this consumer does not handle."""
+    from chalicelib import logs
+
+    detail = event.get("detail")
+    if isinstance(detail, str):  # defensive: some publishers double-encode
+        detail = json.loads(detail)
+    metadata = (detail or {}).get("metadata") or {}
+    token = logs.correlation_id.set(str(metadata.get("event_id") or event.get("id") or uuid.uuid4()))
+    try:
+        detail_type = str(event.get("detail-type", ""))
+        handler = handlers.get(detail_type)
+        if handler is None:
+            log.warning("event ignored: no handler", extra={"consumer": consumer, "detail_type": detail_type})
+            return "ignored"
+        outcome = handler(detail or {})
+        log.info("event handled", extra={"consumer": consumer, "detail_type": detail_type, "outcome": outcome})
+        return outcome
+    finally:
+        logs.correlation_id.reset(token)

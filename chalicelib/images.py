@@ -42,7 +42,7 @@ from typing import Any
 
 from psycopg import Connection
 
-from chalicelib import logs
+from chalicelib import events
 from chalicelib.config import settings
 from chalicelib.db import database
 from chalicelib.errors import BadRequestError, ConflictError, NotFoundError
@@ -663,18 +663,4 @@ def handle_sqs_body(body: str) -> str:
         raise MalformedEvent("message body is not JSON") from None
     if not isinstance(event, dict):
         raise MalformedEvent("message body is not an EventBridge event")
-    detail = event.get("detail")
-    if isinstance(detail, str):
-        detail = json.loads(detail)
-    metadata = (detail or {}).get("metadata") or {}
-    token = logs.correlation_id.set(str(metadata.get("event_id") or event.get("id") or uuid.uuid4()))
-    try:
-        handler = HANDLERS.get(str(event.get("detail-type", "")))
-        if handler is None:
-            log.warning("event ignored: no picture handler", extra={"detail_type": event.get("detail-type")})
-            return "ignored"
-        outcome = handler(detail or {})
-        log.info("picture event handled", extra={"detail_type": event.get("detail-type"), "outcome": outcome})
-        return outcome
-    finally:
-        logs.correlation_id.reset(token)
+    return events.dispatch(event, HANDLERS, "pictures")

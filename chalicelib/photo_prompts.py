@@ -25,7 +25,7 @@ from typing import Any
 
 from psycopg import Connection
 
-from chalicelib import logs
+from chalicelib import events
 from chalicelib.ai import DrinkFacts, Ingredient, PhotoPromptWriter, writer_from_settings
 from chalicelib.config import settings
 from chalicelib.db import database
@@ -143,7 +143,7 @@ def announce_prompt(drink_id: uuid.UUID, prompt: str, source: str | None) -> Non
     """PhotoPromptWritten, after the prompt is stored: the picture handler may turn it into
     an AI photo (chalicelib/images.py). Sent again on a redelivery: that step is idempotent
     per drink and prompt version, and this way a publish lost before a retry is not lost."""
-    from chalicelib import events, images
+    from chalicelib import images
 
     events.publish(
         PHOTO_PROMPT_WRITTEN,
@@ -197,22 +197,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {DRINK_CREATED: handle_dr
 
 def handle_eventbridge_event(event: dict[str, Any]) -> str:
     """One EventBridge event as the rule's SQS target delivers it (the message body)."""
-    detail = event.get("detail")
-    if isinstance(detail, str):  # defensive: some publishers double-encode
-        detail = json.loads(detail)
-    metadata = (detail or {}).get("metadata") or {}
-    # Every log line of this event carries its id (the publisher's, else EventBridge's).
-    token = logs.correlation_id.set(str(metadata.get("event_id") or event.get("id") or uuid.uuid4()))
-    try:
-        handler = HANDLERS.get(str(event.get("detail-type", "")))
-        if handler is None:
-            log.warning("event ignored: no handler", extra={"detail_type": event.get("detail-type")})
-            return "ignored"
-        outcome = handler(detail or {})
-        log.info("event handled", extra={"detail_type": event.get("detail-type"), "outcome": outcome})
-        return outcome
-    finally:
-        logs.correlation_id.reset(token)
+    return events.dispatch(event, HANDLERS, "photo prompts")
 
 
 def handle_sqs_body(body: str) -> str:
