@@ -867,6 +867,8 @@ def test_api_admin_moves_orders(client: Any, admin_headers: dict, user_pool: Any
     # The guest sees the change and why.
     seen = call(client, "GET", f"/orders/{order['id']}", guest)[1]
     assert [h["status"] for h in seen["history"]] == ["pending", "in_progress", "cancelled"]
+    # The guest's copy adds where it is in the queue (null: cancelled).
+    assert (seen.pop("queue_position"), seen.pop("estimated_wait_s")) == (None, None)
     assert call(client, "GET", path, admin_headers)[1] == seen
     assert call(client, "PUT", f"/admin/orders/{uuid.uuid4()}", admin_headers, {"status": "ready"})[0] == 404
 
