@@ -30,6 +30,9 @@ DIST = ROOT / "frontend" / "dist"
 
 CONFIG_KEY = "config.json"
 INDEX_KEY = "index.html"
+# Browsers check a service worker for updates; it and the manifest must never go stale.
+SERVICE_WORKER_KEY = "sw.js"
+MANIFEST_KEY = "manifest.webmanifest"
 # What the edge and browsers may keep. Hashed names change with their content.
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
@@ -72,7 +75,7 @@ def content_type(key: str) -> str:
 def cache_control(key: str) -> str:
     if key.startswith("assets/"):
         return IMMUTABLE
-    if key in (INDEX_KEY, CONFIG_KEY):
+    if key in (INDEX_KEY, CONFIG_KEY, SERVICE_WORKER_KEY, MANIFEST_KEY):
         return NO_CACHE
     return SHORT
 

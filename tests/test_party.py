@@ -131,7 +131,9 @@ def test_sixteen_phones_join_at_once_with_one_sixteen_use_invite(stack: LocalSta
     # Every one of those 201s was committed, and so is what comes after them.
     with psycopg.connect(stack.database_url) as conn:
         assert conn.execute(
-            "SELECT uses, max_uses FROM registration_codes WHERE code = %s", (invite["code"],)
+            """SELECT c.uses + (SELECT count(*) FROM registration_code_uses u WHERE u.code = c.code), c.max_uses
+               FROM registration_codes c WHERE c.code = %s""",
+            (invite["code"],),
         ).fetchone() == (16, 16)
         stored = {str(r[0]) for r in conn.execute("SELECT id FROM guests WHERE code = %s", (invite["code"],))}
         assert stored == guests

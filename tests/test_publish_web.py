@@ -294,3 +294,13 @@ def test_web_template_csp_names_every_origin_the_app_talks_to() -> None:
     for parameter in ("ApiUrl", "HostedUiDomain", "RealtimeHttpUrl", "RealtimeWsUrl", "ImageBaseUrl"):
         assert f"${{{parameter}}}//-" in csp, parameter
     assert "wss://${Host}" in csp and "frame-ancestors 'none'" in csp and "script-src 'self';" in csp
+
+
+def test_the_service_worker_and_manifest_are_never_cached_and_typed() -> None:
+    from infra import publish_web
+
+    assert publish_web.cache_control("sw.js") == publish_web.NO_CACHE
+    assert publish_web.cache_control("manifest.webmanifest") == publish_web.NO_CACHE
+    assert publish_web.content_type("manifest.webmanifest") == "application/manifest+json"
+    assert publish_web.content_type("sw.js").startswith("text/javascript")
+    assert publish_web.cache_control("icon-192.png") == publish_web.SHORT
