@@ -19,21 +19,30 @@ export function unlockSound(): void {
 export function beep(): void {
   const ctx = context;
   if (!ctx || ctx.state !== "running") return;
+  playNotes(ctx, [[0, 880], [0.16, 1320]], "sine", 0.25, 0.14, 0.15);
+}
+
+/** Short notes `[offset s, Hz]`: a quick fade in, a fade out over `fade` s, stopped at `stop` s. */
+function playNotes(
+  ctx: AudioContext,
+  notes: readonly (readonly [number, number])[],
+  type: OscillatorType,
+  peak: number,
+  fade: number,
+  stop: number,
+): void {
   const start = ctx.currentTime;
-  for (const [offset, frequency] of [
-    [0, 880],
-    [0.16, 1320],
-  ] as const) {
+  for (const [offset, frequency] of notes) {
     const osc = ctx.createOscillator();
     const gain = ctx.createGain();
-    osc.type = "sine";
+    osc.type = type;
     osc.frequency.value = frequency;
     gain.gain.setValueAtTime(0.0001, start + offset);
-    gain.gain.exponentialRampToValueAtTime(0.25, start + offset + 0.02);
-    gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.14);
+    gain.gain.exponentialRampToValueAtTime(peak, start + offset + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + fade);
     osc.connect(gain).connect(ctx.destination);
     osc.start(start + offset);
-    osc.stop(start + offset + 0.15);
+    osc.stop(start + offset + stop);
   }
 }
 
@@ -74,23 +83,7 @@ export function setSoundMuted(muted: boolean, store: Store | null = defaultStore
 export function readyChime(store: Store | null = defaultStore()): boolean {
   const ctx = context;
   if (soundMuted(store) || !ctx || ctx.state !== "running") return false;
-  const start = ctx.currentTime;
-  for (const [offset, frequency] of [
-    [0, 660],
-    [0.18, 880],
-    [0.36, 1320],
-  ] as const) {
-    const osc = ctx.createOscillator();
-    const gain = ctx.createGain();
-    osc.type = "triangle";
-    osc.frequency.value = frequency;
-    gain.gain.setValueAtTime(0.0001, start + offset);
-    gain.gain.exponentialRampToValueAtTime(0.3, start + offset + 0.02);
-    gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.3);
-    osc.connect(gain).connect(ctx.destination);
-    osc.start(start + offset);
-    osc.stop(start + offset + 0.32);
-  }
+  playNotes(ctx, [[0, 660], [0.18, 880], [0.36, 1320]], "triangle", 0.3, 0.3, 0.32);
   return true;
 }
 
