@@ -6,7 +6,7 @@
  * no flash of English, and the offline menu has both.
  */
 import { ref } from "vue";
-import { en, type MessageKey, type Messages } from "./locales/en";
+import { en, type MessageKey } from "./locales/en";
 import { sv } from "./locales/sv";
 
 export type Locale = "en" | "sv";
@@ -14,7 +14,12 @@ export const LOCALES: readonly Locale[] = ["en", "sv"];
 export const LOCALE_NAMES: Record<Locale, string> = { en: "English", sv: "Svenska" };
 export const STORAGE_KEY = "da.locale";
 
-const dictionaries: Record<Locale, Messages> = { en, sv };
+const dictionaries: Record<Locale, Record<string, string | undefined>> = { en: { ...en }, sv: { ...sv } };
+
+/** More keys, from a lazy chunk (the admin console's lib/adminI18n.ts): kept out of the guest bundle. */
+export function addMessages(extra: Partial<Record<Locale, Record<string, string>>>): void {
+  for (const l of LOCALES) Object.assign(dictionaries[l], extra[l]);
+}
 
 function isLocale(value: unknown): value is Locale {
   return typeof value === "string" && (LOCALES as readonly string[]).includes(value);
@@ -34,7 +39,7 @@ export const locale = ref<Locale>("en");
 
 /** The message for `key` in the current locale (English if missing), with {param}s filled in. */
 export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
-  const text = dictionaries[locale.value][key] ?? en[key] ?? key;
+  const text = dictionaries[locale.value][key] ?? dictionaries.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
