@@ -241,17 +241,19 @@ def list_sections() -> list[dict[str, Any]]:
 
 
 @app.route("/drinks", methods=["GET"], api_key_required=True)
-def list_drinks() -> list[dict[str, Any]]:
+def list_drinks() -> Response:
     query = parse(DrinkQuery, query_dict(app.current_request.query_params, list_fields=("ingredient", "exclude")))
-    return database().read(menu.list_drinks, query, settings().image_base_url)
+    # PostgreSQL builds the JSON (chalicelib/menu.py): sent as is, not parsed and re-serialised.
+    body = database().read(menu.list_drinks_json, query, settings().image_base_url)
+    return Response(body, headers={"Content-Type": "application/json"})
 
 
 @app.route("/drinks/{drink_id}", methods=["GET"], api_key_required=True)
-def get_drink(drink_id: str) -> dict[str, Any]:
-    drink = database().read(menu.get_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
-    if drink is None:
+def get_drink(drink_id: str) -> Response:
+    body = database().read(menu.get_drink_json, parse_uuid(drink_id, "drink"), settings().image_base_url)
+    if body is None:
         raise NotFoundError("no such drink on the menu")
-    return drink
+    return Response(body, headers={"Content-Type": "application/json"})
 
 
 @app.route("/drinks/{drink_id}/similar", methods=["GET"], api_key_required=True)

@@ -41,6 +41,76 @@ DRINK_COLUMNS = f"""d.id, d.section_id, d.name, d.description, d.ingredients_jso
     {AVAILABLE_SQL} AS available, {ALLERGENS_SQL} AS allergens, {ALCOHOL_FREE_SQL} AS alcohol_free"""
 
 
+# ---------------------------------------------------------------- the drink JSON, built by PostgreSQL
+#
+# The public menu's GETs return the JSON text PostgreSQL builds (json_build_object,
+# string_agg: query-time JSON, which DSQL has; the columns stay TEXT). Python parses
+# nothing, makes no dict per row and does not re-serialise: the view sends the text as
+# the body. drink_from_row() below is the same shape built in Python, for the callers
+# that need dicts (the recommender, the admin catalog); tests/test_menu_json.py holds
+# the two equal, picture rules included (chalicelib/images.py `picture`).
+
+_BASE = "%(image_base_url)s::text"
+
+
+def _stored_json_object(column: str) -> str:
+    """`column` (TEXT) as json when it holds a JSON object, else NULL: images._load."""
+    return f"CASE WHEN d.{column} IS JSON OBJECT THEN d.{column}::json END"
+
+
+def _variants_json(stored: str) -> str:
+    """images._variants: the entries that are objects with a key and a non-zero width."""
+    return f"""COALESCE((SELECT json_agg(json_build_object(
+            'width', trunc((e.v->>'width')::numeric)::int, 'url', concat({_BASE}, '/', e.v->>'key')) ORDER BY e.n)
+        FROM json_array_elements(CASE WHEN json_typeof({stored}->'variants') = 'array'
+                                      THEN {stored}->'variants' END) WITH ORDINALITY AS e(v, n)
+        WHERE json_typeof(e.v) = 'object' AND COALESCE(e.v->>'key', '') NOT IN ('', 'false')
+          AND COALESCE(e.v->>'width', '') NOT IN ('', '0', 'false')), '[]'::json)"""
+
+
+def _illustration_key_sql() -> str:
+    """images.illustration_key: the same SHA-256 over the same UTF-8 text, so a drink
+    names its illustration without Python."""
+    sep = "chr(31)"
+    canonical = (
+        f"concat('{images.ILLUSTRATION_VERSION}', {sep}, COALESCE(d.glass, ''), {sep}, COALESCE(d.garnish, ''), "
+        f"{sep}, COALESCE(NULLIF(d.ingredients_json, ''), '[]'))"
+    )
+    digest = f"substr(encode(sha256(convert_to({canonical}, 'UTF8')), 'hex'), 1, 16)"
+    return f"concat('{images.ILLUSTRATION_PREFIX}', d.id::text, '-', {digest}, '.svg')"
+
+
+_CURRENT = "(p.variants->>'source_key' = d.image_key)"  # variants of an older photo do not count
+PICTURE_JSON_SQL = f"""CASE
+    WHEN COALESCE(d.image_key, '') <> '' THEN json_build_object(
+        'kind', 'photo', 'url', concat({_BASE}, '/', d.image_key),
+        'width', CASE WHEN {_CURRENT} THEN p.variants->'width' END,
+        'height', CASE WHEN {_CURRENT} THEN p.variants->'height' END,
+        'variants', CASE WHEN {_CURRENT} THEN {_variants_json("p.variants")} ELSE '[]'::json END)
+    WHEN COALESCE(p.generated->>'key', '') NOT IN ('', 'false') THEN json_build_object(
+        'kind', 'generated', 'url', concat({_BASE}, '/', p.generated->>'key'),
+        'width', p.generated->'width', 'height', p.generated->'height',
+        'variants', {_variants_json("p.generated")})
+    ELSE json_build_object(
+        'kind', 'illustration', 'url', concat({_BASE}, '/', {_illustration_key_sql()}),
+        'width', {images.ILLUSTRATION_WIDTH}, 'height', {images.ILLUSTRATION_HEIGHT}, 'variants', '[]'::json)
+    END"""
+
+# The stored JSON objects the picture reads, parsed once per row.
+PICTURE_LATERAL = f"""CROSS JOIN LATERAL (SELECT {_stored_json_object("image_variants_json")} AS variants,
+    {_stored_json_object("generated_image_json")} AS generated) p"""
+
+DRINK_JSON_SQL = f"""json_build_object(
+    'id', d.id, 'section_id', d.section_id, 'name', d.name, 'description', d.description,
+    'ingredients', d.ingredients_json::json, 'recipe_steps', d.recipe_steps_json::json,
+    'glass', d.glass, 'garnish', d.garnish, 'tags', d.tags_json::json, 'abv', d.abv::float8,
+    'image_url', CASE WHEN COALESCE(d.image_key, '') <> '' THEN concat({_BASE}, '/', d.image_key) END,
+    'picture', {PICTURE_JSON_SQL},
+    'available', {AVAILABLE_SQL}, 'allergens', {ALLERGENS_SQL}, 'alcohol_free', {ALCOHOL_FREE_SQL})"""
+
+DRINK_ORDER = "s.position, s.name, d.position, d.name"
+
+
 def image_url(image_key: str | None, image_base_url: str) -> str | None:
     if not image_key:
         return None
@@ -80,9 +150,9 @@ def list_sections(conn: Connection[Any]) -> list[dict[str, Any]]:
     return [{**row, "id": str(row["id"])} for row in rows]
 
 
-def list_drinks(conn: Connection[Any], query: DrinkQuery, image_base_url: str) -> list[dict[str, Any]]:
+def _drink_filters(query: DrinkQuery, params: dict[str, Any]) -> str:
+    """The WHERE of a menu listing (public drinks in public sections, then the query's filters)."""
     where = ["d.archived_at IS NULL", "s.archived_at IS NULL"]
-    params: dict[str, Any] = {}
     if query.section_id is not None:
         where.append("d.section_id = %(section_id)s")
         params["section_id"] = query.section_id
@@ -110,13 +180,36 @@ def list_drinks(conn: Connection[Any], query: DrinkQuery, image_base_url: str) -
         where.append(exclusion_sql(query.exclude, params))
     if query.alcohol_free is not None:
         where.append(ALCOHOL_FREE_SQL if query.alcohol_free else f"NOT {ALCOHOL_FREE_SQL}")
-    rows = conn.execute(
-        f"""SELECT {DRINK_COLUMNS} FROM drinks d JOIN sections s ON s.id = d.section_id
-            WHERE {" AND ".join(where)}
-            ORDER BY s.position, s.name, d.position, d.name""",
-        params,
-    ).fetchall()
+    return " AND ".join(where)
+
+
+def list_drinks_rows_sql(query: DrinkQuery) -> tuple[str, dict[str, Any]]:
+    """The listing as plain rows (menu.DRINK_COLUMNS): what drink_from_row shapes, and the
+    floor benchmarks/menu_read.py compares the JSON route with."""
+    params: dict[str, Any] = {}
+    where = _drink_filters(query, params)
+    sql = f"""SELECT {DRINK_COLUMNS} FROM drinks d JOIN sections s ON s.id = d.section_id
+            WHERE {where} ORDER BY {DRINK_ORDER}"""
+    return sql, params
+
+
+def list_drinks(conn: Connection[Any], query: DrinkQuery, image_base_url: str) -> list[dict[str, Any]]:
+    sql, params = list_drinks_rows_sql(query)
+    rows = conn.execute(sql, params).fetchall()
     return [drink_from_row(row, image_base_url) for row in rows]
+
+
+def list_drinks_json(conn: Connection[Any], query: DrinkQuery, image_base_url: str) -> str:
+    """list_drinks as the JSON text of the response body, built by PostgreSQL in one query."""
+    params: dict[str, Any] = {"image_base_url": image_base_url}
+    where = _drink_filters(query, params)
+    row = conn.execute(
+        f"""SELECT concat('[', string_agg({DRINK_JSON_SQL}::text, ',' ORDER BY {DRINK_ORDER}), ']') AS body
+            FROM drinks d JOIN sections s ON s.id = d.section_id {PICTURE_LATERAL}
+            WHERE {where}""",
+        params,
+    ).fetchone()
+    return row["body"]
 
 
 def get_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> dict[str, Any] | None:
@@ -126,6 +219,17 @@ def get_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -
         (drink_id,),
     ).fetchone()
     return drink_from_row(row, image_base_url) if row else None
+
+
+def get_drink_json(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> str | None:
+    """get_drink as the JSON text of the response body (None: not on the menu)."""
+    row = conn.execute(
+        f"""SELECT {DRINK_JSON_SQL}::text AS body
+            FROM drinks d JOIN sections s ON s.id = d.section_id {PICTURE_LATERAL}
+            WHERE d.id = %(drink_id)s AND d.archived_at IS NULL AND s.archived_at IS NULL""",
+        {"drink_id": drink_id, "image_base_url": image_base_url},
+    ).fetchone()
+    return row["body"] if row else None
 
 
 def list_ingredients(conn: Connection[Any]) -> list[dict[str, Any]]:
