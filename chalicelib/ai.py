@@ -9,11 +9,11 @@ minimalism, soft light, a neutral background, minimal garnish. Each writer names
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib import aws
 from chalicelib.config import settings
 
 SYSTEM_PROMPT = (
@@ -127,18 +127,14 @@ class BedrockPromptWriter:
         return prompt
 
 
-@functools.cache
-def bedrock_client(region: str) -> Any:
-    """One client per container (cold start pays for it once, the next events reuse it).
-    Its endpoint follows AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL like any boto3 client."""
-    import boto3  # deferred: the API routes never need it
-    from botocore.config import Config
+# The text model's client options (chalicelib/aws.py makes one client per region, on first use).
+BEDROCK_CONFIG: dict[str, Any] = {
+    "connect_timeout": 5, "read_timeout": 25, "retries": {"max_attempts": 3, "mode": "standard"},
+}
 
-    return boto3.client(
-        "bedrock-runtime",
-        region_name=region,
-        config=Config(connect_timeout=5, read_timeout=25, retries={"max_attempts": 3, "mode": "standard"}),
-    )
+
+def bedrock_client(region: str) -> Any:
+    return aws.client("bedrock-runtime", region=region, config=BEDROCK_CONFIG)
 
 
 # ------------------------------------------------------------------ offline

@@ -19,11 +19,11 @@ write already committed; the worst case is a stale answer until the route's TTL)
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import aws
 from chalicelib.config import settings
 
 log = logging.getLogger(__name__)
@@ -98,19 +98,10 @@ def routes_to_flush(kind: str) -> frozenset[str]:
     return frozenset(route for route in WRITE_AFFECTS[kind] if route in CACHED_ROUTES)
 
 
-@functools.cache
-def _apigateway() -> Any:
-    """One API Gateway client per container, made on first flush (not at import: cold start)."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
-    return boto3.client("apigateway", region_name=settings().region, config=config)
-
-
-def reset_client() -> None:
-    """Forget the cached client (tests stub a fresh one)."""
-    _apigateway.cache_clear()
+# The API Gateway client's options (chalicelib/aws.py makes it on the first flush).
+CLIENT_CONFIG: dict[str, Any] = {
+    "connect_timeout": 2, "read_timeout": 5, "retries": {"max_attempts": 2, "mode": "standard"},
+}
 
 
 def after_write(kind: str) -> bool:
@@ -134,7 +125,8 @@ def flush_menu_cache(routes: list[str] | None = None) -> bool:
         log.info("menu cache flush skipped: the stage cache is off (API_CACHE_ENABLED=false)", extra=where)
         return False
     try:
-        _apigateway().flush_stage_cache(restApiId=config.api_id, stageName=config.api_stage)
+        apigateway = aws.client("apigateway", config=CLIENT_CONFIG)
+        apigateway.flush_stage_cache(restApiId=config.api_id, stageName=config.api_stage)
     except Exception as exc:  # a stale menu for one TTL beats a failed admin write
         log.error("menu cache flush failed", extra={**where, "error": f"{type(exc).__name__}: {exc}"})
         return False

@@ -8,7 +8,6 @@ never fails the request (the write already happened, and consumers are idempoten
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import uuid
@@ -16,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib import aws
 from chalicelib.config import settings
 
 log = logging.getLogger(__name__)
@@ -24,20 +24,11 @@ SOURCE = "drink-assistant.api"
 VERSION = "1"
 
 
-@functools.cache
-def _events_client() -> Any:
-    """One EventBridge client per container, made on first publish (not at import: cold start)."""
-    import boto3
-    from botocore.config import Config
-
-    # Short timeouts and one retry: a slow bus must not hold the request for long.
-    config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
-    return boto3.client("events", region_name=settings().region, config=config)
-
-
-def reset_client() -> None:
-    """Forget the cached client (tests switch emulators)."""
-    _events_client.cache_clear()
+# The EventBridge client's options (chalicelib/aws.py makes it on first publish): short
+# timeouts and one retry, so a slow bus does not hold the request for long.
+CLIENT_CONFIG: dict[str, Any] = {
+    "connect_timeout": 2, "read_timeout": 3, "retries": {"max_attempts": 2, "mode": "standard"},
+}
 
 
 def envelope(detail_type: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +53,7 @@ def publish(detail_type: str, data: dict[str, Any]) -> bool:
         log.info("event not published: no event bus configured", extra=where)
         return False
     try:
-        answer = _events_client().put_events(
+        answer = aws.client("events", config=CLIENT_CONFIG).put_events(
             Entries=[
                 {
                     "EventBusName": bus,

@@ -28,6 +28,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from chalicelib import aws
 from chalicelib.auth import GUEST, LEEWAY_S, AuthError, Principal, pyjwt, signed_header
 from chalicelib.config import settings
 from chalicelib.errors import ServiceUnavailableError
@@ -111,13 +112,6 @@ class KeyStore:
             return self._key
 
 
-def _secretsmanager() -> Any:
-    import boto3  # deferred: only a cold container with guest traffic pays for it
-
-    # AWS_ENDPOINT_URL (set by the local stage) points boto3 at the emulator.
-    return boto3.client("secretsmanager", region_name=settings().region)
-
-
 _store: KeyStore | None = None
 _store_lock = threading.Lock()
 
@@ -126,12 +120,12 @@ def key_store() -> KeyStore:
     global _store
     with _store_lock:
         if _store is None:
-            _store = KeyStore(settings().guest_key_secret_id, _secretsmanager)
+            _store = KeyStore(settings().guest_key_secret_id, lambda: aws.client("secretsmanager"))
         return _store
 
 
 def reset() -> None:
-    """Forget the cached key and client (tests switch emulators and settings)."""
+    """Forget the cached key (tests switch emulators and settings; `aws.reset()` forgets the client)."""
     global _store
     with _store_lock:
         _store = None

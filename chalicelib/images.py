@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import functools
 import hashlib
 import io
 import json
@@ -42,7 +41,7 @@ from typing import Any
 
 from psycopg import Connection
 
-from chalicelib import events
+from chalicelib import aws, events
 from chalicelib.config import settings
 from chalicelib.db import database
 from chalicelib.errors import BadRequestError, ConflictError, NotFoundError
@@ -267,27 +266,11 @@ def make_variants(data: bytes, widths: tuple[int, ...] = VARIANT_WIDTHS) -> Resi
 # ------------------------------------------------------------------ AWS clients
 
 
-@functools.cache
-def s3_client() -> Any:
-    """One client per container; the endpoint follows AWS_ENDPOINT_URL (the emulator locally)."""
-    import boto3
-
-    return boto3.client("s3", region_name=settings().region)
-
-
-@functools.cache
-def bedrock_client() -> Any:
-    import boto3
-    from botocore.config import Config
-
-    # An image takes seconds to make; SQS retries a failure, so one attempt each time.
-    config = Config(connect_timeout=5, read_timeout=90, retries={"max_attempts": 1, "mode": "standard"})
-    return boto3.client("bedrock-runtime", region_name=settings().image_region, config=config)
-
-
-def reset_clients() -> None:
-    s3_client.cache_clear()
-    bedrock_client.cache_clear()
+# The image model's client (chalicelib/aws.py makes it, in `image_region`): an image
+# takes seconds to make, and SQS retries a failure, so one attempt each time.
+BEDROCK_CONFIG: dict[str, Any] = {
+    "connect_timeout": 5, "read_timeout": 90, "retries": {"max_attempts": 1, "mode": "standard"},
+}
 
 
 class NovaCanvas:
@@ -298,7 +281,9 @@ class NovaCanvas:
         self.client = client
 
     def generate(self, prompt: str, seed: int) -> bytes:
-        client = self.client if self.client is not None else bedrock_client()
+        client = self.client
+        if client is None:
+            client = aws.client("bedrock-runtime", region=settings().image_region, config=BEDROCK_CONFIG)
         response = client.invoke_model(
             modelId=self.model_id,
             body=json.dumps(nova_canvas_request(prompt, seed)),
@@ -506,7 +491,7 @@ def ensure_illustrations(s3: Any = None, bucket: str | None = None) -> int:
     """Draw every drink on the menu into the bucket (the seed's drinks never had a
     DrinkCreated): `make local` runs it at start. Same bytes under the same key, so
     running it again changes nothing. Returns how many were written."""
-    s3 = s3 if s3 is not None else s3_client()
+    s3 = s3 if s3 is not None else aws.client("s3")
     bucket = bucket or settings().media_bucket
     rows = database().read(load_menu_for_illustrations)
     for row in rows:
@@ -554,7 +539,7 @@ def handle_drink_changed(detail: dict[str, Any], *, s3: Any = None, bucket: str 
     if row is None or row["archived_at"] is not None:
         return "skipped"
     bucket = bucket or _bucket()
-    s3 = s3 if s3 is not None else s3_client()
+    s3 = s3 if s3 is not None else aws.client("s3")
     outcomes = []
     if changed is None or ILLUSTRATED_FIELDS & set(changed):
         write_illustration(s3, bucket, row, row["categories"])
@@ -602,7 +587,7 @@ def handle_generation(
     png = model.generate(row["photo_prompt"], job.seed)
     resized = make_variants(png)  # an unreadable answer raises: retried, then dead-lettered
     bucket = bucket or _bucket()
-    s3 = s3 if s3 is not None else s3_client()
+    s3 = s3 if s3 is not None else aws.client("s3")
     put_object(s3, bucket, job.key, png, "image/png")
     variants = []
     for width, body in resized.variants:

@@ -9,12 +9,12 @@ drink-images/.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 import uuid
 from typing import Any
 
+from chalicelib import aws
 from chalicelib.config import settings
 from chalicelib.errors import ServiceUnavailableError
 
@@ -63,16 +63,8 @@ def image_key(filename: str, content_type: str) -> str:
     return f"{IMAGE_PREFIX}{uuid.uuid4()}-{safe_filename(filename, content_type)}"
 
 
-@functools.cache
-def s3_client() -> Any:
-    """One client per container; the endpoint follows AWS_ENDPOINT_URL (the emulator locally)."""
-    import boto3  # deferred: only the upload route needs it
-    from botocore.config import Config
-
-    # SigV4 POST policies (x-amz-signature) in every region; the gateway checks the same.
-    # Its own session: credentials are read when the client is made, not whenever the
-    # process-wide default session first looked (tests switch credentials).
-    return boto3.session.Session().client("s3", region_name=settings().region, config=Config(signature_version="s3v4"))
+# SigV4 POST policies (x-amz-signature) in every region; the gateway checks the same.
+S3_CONFIG: dict[str, Any] = {"signature_version": "s3v4"}
 
 
 def upload_url(filename: str, content_type: str, s3: Any = None) -> dict[str, Any]:
@@ -81,7 +73,7 @@ def upload_url(filename: str, content_type: str, s3: Any = None) -> dict[str, An
     if not config.media_bucket:
         raise ServiceUnavailableError("photo uploads are not configured (MEDIA_BUCKET)")
     key = image_key(filename, content_type)
-    post = (s3 or s3_client()).generate_presigned_post(
+    post = (s3 or aws.client("s3", config=S3_CONFIG)).generate_presigned_post(
         Bucket=config.media_bucket,
         Key=key,
         Fields={"Content-Type": content_type},

@@ -16,7 +16,6 @@ the prompt on the drink and does not pay for another model call.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import uuid
@@ -25,7 +24,7 @@ from typing import Any
 
 from psycopg import Connection
 
-from chalicelib import events
+from chalicelib import aws, events
 from chalicelib.ai import DrinkFacts, Ingredient, PhotoPromptWriter, writer_from_settings
 from chalicelib.config import settings
 from chalicelib.db import database
@@ -44,14 +43,6 @@ class MalformedEvent(ValueError):
 
 def prompt_key(drink_id: uuid.UUID | str) -> str:
     return f"{PROMPT_PREFIX}{drink_id}.txt"
-
-
-@functools.cache
-def s3_client() -> Any:
-    """One client per container; the endpoint follows AWS_ENDPOINT_URL (the emulator locally)."""
-    import boto3
-
-    return boto3.client("s3", region_name=settings().region)
 
 
 # ------------------------------------------------------------------ SQL
@@ -165,7 +156,7 @@ def handle_drink_created(
     bucket = bucket if bucket is not None else settings().media_bucket
     if not bucket:
         raise RuntimeError("MEDIA_BUCKET is not configured")
-    s3 = s3 if s3 is not None else s3_client()
+    s3 = s3 if s3 is not None else aws.client("s3")
     row = database().read(load_drink, drink_id)
     if row is None:
         log.warning("photo prompt skipped: drink unknown or archived", extra={"drink_id": str(drink_id)})

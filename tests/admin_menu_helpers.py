@@ -39,18 +39,16 @@ def configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Emulated AWS (moto, in-process) with no bus yet, no stage cache configured, and
     fresh cached clients before and after."""
-    from chalicelib import cache, events
+    from chalicelib import aws
     from chalicelib.config import settings
 
     # A developer's AWS_ENDPOINT_URL (the local stack's emulator) would bypass moto.
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     configure(monkeypatch, EVENT_BUS_NAME=BUS, API_ID="", API_STAGE="api")
-    events.reset_client()
-    cache.reset_client()
+    aws.reset()
     with mock_aws():
         yield
-    events.reset_client()
-    cache.reset_client()
+    aws.reset()
     settings.cache_clear()
 
 

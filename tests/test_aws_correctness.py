@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib import ai, cache
+from chalicelib import ai, aws, cache
 from chalicelib.config import (
     NOVA_PROFILE_REGIONS,
     BedrockModelError,
@@ -154,10 +154,10 @@ def test_the_flush_is_a_no_op_when_the_stage_cache_is_off(
     monkeypatch.setenv("API_ID", "a1b2c3d4e5")
     monkeypatch.setenv("API_CACHE_ENABLED", "false")
     settings.cache_clear()
-    cache.reset_client()
+    aws.reset()
     try:
         assert cache.after_write("bar") is False
-        assert cache._apigateway.cache_info().currsize == 0  # not even a client was made
+        assert "apigateway" not in aws.made()  # not even a client was made
         assert "the stage cache is off" in caplog.text
     finally:
         settings.cache_clear()
@@ -210,7 +210,7 @@ def test_the_photo_prompt_writer_sends_the_profile_id(
     monkeypatch.setenv("BEDROCK_MODEL_ID", NOVA_LITE)
     monkeypatch.setenv("BEDROCK_REGION", "eu-west-1")
     settings.cache_clear()
-    ai.bedrock_client.cache_clear()
+    aws.reset()
     try:
         writer = ai.writer_from_settings()
         assert isinstance(writer, ai.BedrockPromptWriter) and writer.source == f"bedrock:eu.{NOVA_LITE}"
@@ -237,7 +237,7 @@ def test_the_photo_prompt_writer_sends_the_profile_id(
         assert "cannot be used from this region" in caplog.text
     finally:
         settings.cache_clear()
-        ai.bedrock_client.cache_clear()
+        aws.reset()
 
 
 # Who calls Nova Lite: the photo-prompt handler, and the API (the guests' chat bartender).

@@ -36,7 +36,7 @@ from aiohttp import web
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from chalicelib import ai, bar, events, guest_tokens, photo_prompts
+from chalicelib import ai, aws, bar, events, guest_tokens, photo_prompts
 from local.event_runner import EventRunner, Plumbing, app_handler, ensure_event_plumbing, subscriptions
 from tests.servers import ServerThread, free_port, wait_for
 
@@ -227,7 +227,7 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("EVENT_BUS_NAME", "drink-assistant-events-local")
     settings.cache_clear()
-    events.reset_client()
+    aws.reset()
     guest_tokens.reset()
     running = True
 
@@ -248,7 +248,7 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     finally:
         if running:
             server.stop()
-        events.reset_client()
+        aws.reset()
         guest_tokens.reset()
         settings.cache_clear()
 
@@ -346,8 +346,7 @@ def world(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[EventW
 
     def forget() -> None:
         settings.cache_clear()
-        events.reset_client()
-        photo_prompts.s3_client.cache_clear()
+        aws.reset()
 
     forget()
     config = settings()

@@ -286,13 +286,11 @@ class World:
 
 
 def _forget() -> None:
-    from chalicelib import cache, events
+    from chalicelib import aws
     from chalicelib.config import settings
 
     settings.cache_clear()
-    events.reset_client()
-    cache.reset_client()
-    images.reset_clients()
+    aws.reset()
 
 
 @pytest.fixture()

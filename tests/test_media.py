@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import media
+from chalicelib import aws, media
 from chalicelib.config import settings
 from chalicelib.errors import BadRequestError
 from chalicelib.validation import ImageUploadRequest, parse
@@ -27,10 +27,10 @@ def fresh_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     settings.cache_clear()
-    media.s3_client.cache_clear()
+    aws.reset()
     yield
     settings.cache_clear()
-    media.s3_client.cache_clear()
+    aws.reset()
 
 
 # ------------------------------------------------------------------ safe file names

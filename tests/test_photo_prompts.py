@@ -16,7 +16,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from chalicelib import ai, photo_prompts
+from chalicelib import ai, aws, photo_prompts
 from chalicelib.ai import BedrockPromptWriter, DrinkFacts, Ingredient, OfflinePromptWriter
 from local.event_runner import (
     EventRunner,
@@ -140,7 +140,7 @@ def test_writer_from_settings_picks_bedrock_only_when_a_model_is_configured(monk
         assert ai.writer_from_settings().source == "offline"
     finally:
         settings.cache_clear()
-        ai.bedrock_client.cache_clear()
+        aws.reset()
 
 
 # ---------------------------------------------------------------- offline writer
@@ -226,12 +226,10 @@ class EventWorld:
 
 
 def _forget_clients() -> None:
-    from chalicelib import events
     from chalicelib.config import settings
 
     settings.cache_clear()
-    events.reset_client()
-    photo_prompts.s3_client.cache_clear()
+    aws.reset()
 
 
 @pytest.fixture()

@@ -22,7 +22,7 @@ import requests
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from chalicelib import media
+from chalicelib import aws, media
 from chalicelib.config import settings
 from local import storage
 from tests.servers import ServerThread
@@ -61,7 +61,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             gateway.stop()
             emulator.stop()
             settings.cache_clear()
-            media.s3_client.cache_clear()
+            aws.reset()
 
 
 # ------------------------------------------------------------------ helpers
@@ -85,7 +85,7 @@ WEBP = b"RIFF" + struct.pack("<I", 30) + b"WEBPVP8 " + b"\x00" * 22
 def upload_url(client: Any, admin_headers: dict[str, str], filename: str, content_type: str) -> dict[str, Any]:
     """What the admin console asks the API for (through the Chalice test client)."""
     settings.cache_clear()  # the test client sets the local stage's variables per request
-    media.s3_client.cache_clear()
+    aws.reset()
     try:
         response = client.http.post(
             "/admin/images/upload-url",
