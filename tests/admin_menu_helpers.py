@@ -39,16 +39,16 @@ def configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Emulated AWS (moto, in-process) with no bus yet, no stage cache configured, and
     fresh cached clients before and after."""
-    from chalicelib import aws
+    from chalicelib import aws as aws_clients
     from chalicelib.config import settings
 
     # A developer's AWS_ENDPOINT_URL (the local stack's emulator) would bypass moto.
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     configure(monkeypatch, EVENT_BUS_NAME=BUS, API_ID="", API_STAGE="api")
-    aws.reset()
+    aws_clients.reset()
     with mock_aws():
         yield
-    aws.reset()
+    aws_clients.reset()
     settings.cache_clear()
 
 

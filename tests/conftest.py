@@ -30,11 +30,13 @@ os.environ.pop("AWS_PROFILE", None)
 
 
 def _reset_app_state() -> None:
+    from chalicelib import aws
     from chalicelib.config import settings
     from chalicelib.db import reset_database
 
     settings.cache_clear()
     reset_database()
+    aws.reset()
 
 
 @pytest.fixture(scope="session")

@@ -17,15 +17,17 @@ def secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     before and after, so no test sees another test's key."""
     import boto3
 
-    from chalicelib import guest_tokens
+    from chalicelib import aws, guest_tokens
     from chalicelib.config import settings
 
     # A developer's AWS_ENDPOINT_URL (the local stack's emulator) would bypass moto.
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     guest_tokens.reset()
+    aws.reset()
     with mock_aws():
         yield boto3.client("secretsmanager", region_name=settings().region)
     guest_tokens.reset()
+    aws.reset()
 
 
 @pytest.fixture()

@@ -30,9 +30,11 @@ BUS = "drink-assistant-events-revocation"
 @pytest.fixture()
 def bus_queue(secrets_manager: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:  # noqa: F811
     """The bus (moto, inside the secrets_manager fixture's mock) and a queue of its GuestRevoked events."""
+    from chalicelib import aws
+
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     configure(monkeypatch, EVENT_BUS_NAME=BUS)
-    events.reset_client()
+    aws.reset()
     eventbridge = boto3.client("events", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
     eventbridge.create_event_bus(Name=BUS)
@@ -42,7 +44,7 @@ def bus_queue(secrets_manager: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[An
     eventbridge.put_rule(Name="revoked", EventBusName=BUS, EventPattern=json.dumps(pattern))
     eventbridge.put_targets(Rule="revoked", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": arn}])
     yield sqs, url
-    events.reset_client()
+    aws.reset()
     settings.cache_clear()
 
 

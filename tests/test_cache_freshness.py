@@ -17,7 +17,8 @@ import pytest
 from botocore.stub import Stubber
 
 import app as app_module
-from chalicelib import aws, cache
+from chalicelib import aws as aws_clients
+from chalicelib import cache
 from tests.admin_menu_helpers import (
     aws,  # noqa: F401 (fixture)
     call,
@@ -76,7 +77,7 @@ class StageCache:
 def stage(client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[StageCache, Stubber]]:
     configure(monkeypatch, API_ID=API_ID, API_STAGE=STAGE, API_CACHE_ENABLED="true", MEDIA_BUCKET="da-test-media")
     stand_in = StageCache(client)
-    apigateway = aws.client("apigateway", config=cache.CLIENT_CONFIG)
+    apigateway = aws_clients.client("apigateway", config=cache.CLIENT_CONFIG)
     event = f"after-call.{apigateway.meta.service_model.service_id.hyphenize()}.FlushStageCache"
     apigateway.meta.events.register(event, stand_in.flush)
     with Stubber(apigateway) as stub:

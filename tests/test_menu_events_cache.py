@@ -14,7 +14,8 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from chalicelib import aws, cache, events
+from chalicelib import aws as aws_clients
+from chalicelib import cache, events
 from tests.admin_menu_helpers import (
     BUS,
     aws,  # noqa: F401 (fixture)
@@ -200,7 +201,7 @@ def test_a_failed_publish_is_logged_and_the_request_succeeds(
 
 def test_publish_request_shape_and_failures(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    client = aws.client("events", config=events.CLIENT_CONFIG)
+    client = aws_clients.client("events", config=events.CLIENT_CONFIG)
     expected = {"Entries": [{"EventBusName": BUS, "Source": "drink-assistant.api", "DetailType": "DrinkCreated",
                              "Detail": ANY}]}  # fmt: skip
     with Stubber(client) as stub:
@@ -225,7 +226,7 @@ def test_no_bus_configured_is_a_logged_no_op(monkeypatch: pytest.MonkeyPatch, ca
     configure(monkeypatch, EVENT_BUS_NAME="")
     assert events.publish("DrinkCreated", {"drink_id": "x"}) is False
     assert "no event bus configured" in caplog.text
-    assert "events" not in aws.made()  # not even a client was made
+    assert "events" not in aws_clients.made()  # not even a client was made
 
 
 # ---------------------------------------------------------------- API Gateway cache
@@ -241,7 +242,7 @@ def test_admin_writes_flush_the_stage_cache(
     caplog.set_level(logging.INFO)
     configure(monkeypatch, API_ID="a1b2c3d4e5", API_STAGE="api")
     writes = 0
-    with Stubber(aws.client("apigateway", config=cache.CLIENT_CONFIG)) as stub:
+    with Stubber(aws_clients.client("apigateway", config=cache.CLIENT_CONFIG)) as stub:
 
         def expect_flush() -> None:
             nonlocal writes
@@ -284,7 +285,7 @@ def test_a_failed_flush_is_logged_and_the_request_succeeds(
 ) -> None:
     caplog.set_level(logging.INFO)
     configure(monkeypatch, API_ID="a1b2c3d4e5", API_STAGE="prod")
-    with Stubber(aws.client("apigateway", config=cache.CLIENT_CONFIG)) as stub:
+    with Stubber(aws_clients.client("apigateway", config=cache.CLIENT_CONFIG)) as stub:
         stub.add_client_error(
             "flush_stage_cache", "TooManyRequestsException", "slow down", 429,
             expected_params={"restApiId": "a1b2c3d4e5", "stageName": "prod"},
@@ -303,4 +304,4 @@ def test_without_an_api_id_the_flush_is_a_logged_no_op(
     status, _ = call(client, "POST", "/admin/ingredients", admin_headers, {"name": f"N {uuid.uuid4()}"})
     assert status == 201
     assert flush_lines(caplog) == ["menu cache flush skipped: no API id configured (no stage cache)"]
-    assert "apigateway" not in aws.made()
+    assert "apigateway" not in aws_clients.made()

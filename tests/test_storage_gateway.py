@@ -22,7 +22,7 @@ import requests
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from chalicelib import aws, media
+from chalicelib import aws
 from chalicelib.config import settings
 from local import storage
 from tests.servers import ServerThread
