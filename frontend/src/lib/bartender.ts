@@ -6,6 +6,7 @@
  */
 import { markRaw, reactive } from "vue";
 import { api, ApiError, NETWORK_ERROR, type ApiClient } from "./api";
+import { t } from "./i18n";
 import { OrderAttempt, orderErrorMessage, type FriendlyError } from "./ordering";
 import type { KeyValueStore } from "./session";
 import type { Drink, Order, OrderItemRequest } from "./types";
@@ -50,12 +51,10 @@ export const MAX_MESSAGE_CHARS = 500;
 /** The API's Retry-After for 429 (a cross-origin API may not let the page read the header). */
 export const DEFAULT_RETRY_AFTER_S = 30;
 
-export const SUGGESTIONS = [
-  "Something with gin, not sweet",
-  "Alcohol-free please",
-  "What's in a Mai Tai?",
-  "Where is my order?",
-];
+/** The chips that start a chat, in the guest's language (the offline bartender reads both). */
+export function suggestions(): string[] {
+  return [t("chat.suggestion1"), t("chat.suggestion2"), t("chat.suggestion3"), t("chat.suggestion4")];
+}
 
 export function bartenderStatus(client: ApiClient = api): Promise<BartenderStatus> {
   return client.request<BartenderStatus>("/bartender", { auth: "guest" });
@@ -84,11 +83,12 @@ export function replyText(text: string, engine: string | undefined): { text: str
 /** "Order 2 × Margarita", "Order 1 × Mojito and 2 × Negroni": names from the reply's cards. */
 export function proposalLabel(proposal: Proposal, drinks: Pick<Drink, "id" | "name">[]): string {
   const parts = proposal.items.map((item) => {
-    const name = drinks.find((d) => d.id === item.drink_id)?.name ?? "drink";
+    const name = drinks.find((d) => d.id === item.drink_id)?.name ?? t("chat.aDrink");
     return `${item.quantity} × ${name}`;
   });
-  const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : (parts[0] ?? "");
-  return `Order ${list}`;
+  const and = ` ${t("chat.and")} `;
+  const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")}${and}${parts[parts.length - 1]}` : (parts[0] ?? "");
+  return t("chat.proposal", { list });
 }
 
 export type NoticeKind = "off" | "slow" | "offline" | "signed-out" | "refused" | "busy";
@@ -100,22 +100,16 @@ export interface ChatNotice {
 
 /** What the guest reads when a message did not get an answer. */
 export function chatNotice(error: unknown): ChatNotice {
-  if (!(error instanceof ApiError)) return { kind: "busy", text: "Something went wrong. Try again in a moment." };
-  if (error.code === "BartenderOff") {
-    return { kind: "off", text: "The bartender is off tonight. The menu and ordering still work." };
-  }
+  if (!(error instanceof ApiError)) return { kind: "busy", text: t("chat.notice.error") };
+  if (error.code === "BartenderOff") return { kind: "off", text: t("chat.notice.off") };
   if (error.status === 429) {
     const wait = Math.max(1, Math.ceil(error.retryAfter ?? DEFAULT_RETRY_AFTER_S));
-    return { kind: "slow", text: `Slow down a moment, try again in ${wait} s.` };
+    return { kind: "slow", text: t("chat.notice.slow", { n: wait }) };
   }
-  if (error.code === NETWORK_ERROR) {
-    return { kind: "offline", text: "You're offline: the message was not sent. Check your network and try again." };
-  }
-  if (error.status === 401 || error.code === "SignedOut") {
-    return { kind: "signed-out", text: "Join the bar to talk to the bartender: scan the QR code at the bar." };
-  }
-  if (error.status === 400) return { kind: "refused", text: `The bartender could not take that: ${error.message}` };
-  return { kind: "busy", text: "The bartender is busy. Try again in a moment." };
+  if (error.code === NETWORK_ERROR) return { kind: "offline", text: t("chat.notice.offline") };
+  if (error.status === 401 || error.code === "SignedOut") return { kind: "signed-out", text: t("chat.notice.signedOut") };
+  if (error.status === 400) return { kind: "refused", text: t("chat.notice.refused", { error: error.message }) };
+  return { kind: "busy", text: t("chat.notice.busy") };
 }
 
 // ---------------------------------------------------------------- memory (sessionStorage)
@@ -296,7 +290,7 @@ export class BartenderChat {
     const message = raw.trim();
     if (!message || this.state.waiting) return false;
     if (message.length > MAX_MESSAGE_CHARS) {
-      this.state.notice = { kind: "refused", text: `That is a long one: keep it under ${MAX_MESSAGE_CHARS} characters.` };
+      this.state.notice = { kind: "refused", text: t("chat.notice.tooLong", { n: MAX_MESSAGE_CHARS }) };
       return false;
     }
     this.state.notice = null;

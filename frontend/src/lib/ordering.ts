@@ -1,5 +1,7 @@
 /** Placing orders: friendly refusals, idempotency keys, status words. */
 import { ApiError, NETWORK_ERROR } from "./api";
+import { locale, t, type Locale } from "./i18n";
+import type { MessageKey } from "./locales/en";
 import type { KeyValueStore } from "./session";
 import type { Order, OrderItemRequest, OrderStatus } from "./types";
 
@@ -13,54 +15,40 @@ export interface FriendlyError {
 /** What a guest reads when an order is refused (the four 409s of the contract, and the rest). */
 export function orderErrorMessage(error: unknown): FriendlyError {
   if (!(error instanceof ApiError)) {
-    return { title: "Something went wrong", detail: "Please try again.", retry: true };
+    return { title: t("orderError.generic"), detail: t("orderError.tryAgain"), retry: true };
   }
   switch (error.code) {
     case "BarClosed":
       return {
-        title: "The bar is closed right now",
+        title: t("orderError.closed"),
         detail:
           error.message && error.message !== "the bar is closed"
-            ? `The host says: “${error.message}”`
-            : "Orders open again when the host opens the bar.",
+            ? t("orderError.hostSays", { message: error.message })
+            : t("orderError.closedReopen"),
         retry: false,
       };
     case "QueueFull":
-      return {
-        title: "The bar is swamped",
-        detail: "There are a lot of drinks in the queue. Give it a few minutes and try again.",
-        retry: true,
-      };
+      return { title: t("orderError.queueFull"), detail: t("orderError.queueFullDetail"), retry: true };
     case "TooManyActiveOrders":
-      return {
-        title: "You have drinks on the way",
-        detail: "Pick up what you ordered first; you can order again once a drink is ready.",
-        retry: false,
-      };
+      return { title: t("orderError.tooMany"), detail: t("orderError.tooManyDetail"), retry: false };
     case "DrinkUnavailable":
-      return {
-        title: "That one just ran out",
-        detail: unavailableDetail(error.message),
-        retry: false,
-      };
+      return { title: t("orderError.ranOut"), detail: unavailableDetail(error.message), retry: false };
     case NETWORK_ERROR:
-      return { title: "No connection", detail: "Your order was not sent yet. Check your network and try again.", retry: true };
+      return { title: t("orderError.offline"), detail: t("orderError.offlineDetail"), retry: true };
     case "SignedOut":
     case "UnauthorizedError":
-      return { title: "Please join again", detail: "Scan the bar's QR code to order.", retry: false };
+      return { title: t("orderError.joinAgain"), detail: t("orderError.joinAgainDetail"), retry: false };
     default:
       if (error.status >= 500 || error.status === 429) {
-        return { title: "The bar's system is busy", detail: "Please try again in a moment.", retry: true };
+        return { title: t("orderError.busy"), detail: t("orderError.busyDetail"), retry: true };
       }
-      return { title: "We could not place that order", detail: error.message, retry: false };
+      return { title: t("orderError.refused"), detail: error.message, retry: false };
   }
 }
 
 function unavailableDetail(message: string): string {
   const match = /^(.+) is not available right now$/.exec(message);
-  return match
-    ? `Sorry, ${match[1]} is not available right now. Try something else from the menu.`
-    : "A drink in your order is no longer on the menu. Please pick something else.";
+  return match ? t("orderError.ranOutNamed", { name: match[1] }) : t("orderError.ranOutAny");
 }
 
 export function newIdempotencyKey(): string {
@@ -92,13 +80,10 @@ export class OrderAttempt {
   }
 }
 
-export const STATUS_LABEL: Record<OrderStatus, string> = {
-  pending: "Received",
-  in_progress: "Being made",
-  ready: "Ready!",
-  completed: "Picked up",
-  cancelled: "Cancelled",
-};
+/** An order's status as the guest reads it, in the current language. */
+export function statusLabel(status: OrderStatus): string {
+  return t(`status.${status}` as MessageKey);
+}
 
 export const ACTIVE_STATUSES: OrderStatus[] = ["pending", "in_progress", "ready"];
 
@@ -121,19 +106,21 @@ export function cancelReason(order: Order): string {
   return reason === "cancelled by the guest" ? "" : reason; // the guest's own cancel needs no reason
 }
 
-/** "Next up · about 3 min", "3rd in the queue · about 9 min", or "" when not waiting. */
+/** "Next up · about 3 min", "3rd in the queue · about 9 min" ("3:e i kön · cirka 9 min"), or "" when not waiting. */
 export function queueText(order: Order): string {
   const place = order.queue_position;
   if (!place || (order.status !== "pending" && order.status !== "in_progress")) return "";
-  const where = place === 1 ? "Next up" : `${ordinal(place)} in the queue`;
+  const where = place === 1 ? t("queue.next") : t("queue.place", { place: ordinal(place, locale.value) });
   const wait = order.estimated_wait_s;
   if (wait === null || wait === undefined) return where;
   const minutes = Math.max(1, Math.round(wait / 60));
-  return `${where} · about ${minutes} min`;
+  return t("queue.wait", { where, n: minutes });
 }
 
-export function ordinal(n: number): string {
+/** 1st, 2nd, 3rd, 11th; in Swedish 1:a, 2:a, 3:e, 11:e, 21:a. */
+export function ordinal(n: number, language: Locale = "en"): string {
   const tens = n % 100;
+  if (language === "sv") return `${n}:${(n % 10 === 1 || n % 10 === 2) && tens !== 11 && tens !== 12 ? "a" : "e"}`;
   const suffix = tens >= 11 && tens <= 13 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th";
   return `${n}${suffix}`;
 }

@@ -6,6 +6,8 @@
 import { reactive } from "vue";
 import { api, type RequestOptions } from "./api";
 import { fold } from "./filters";
+import { t } from "./i18n";
+import type { MessageKey } from "./locales/en";
 import { guestSession, type KeyValueStore } from "./session";
 import type { Drink, Recommendation, Strength, TasteProfile } from "./types";
 
@@ -13,36 +15,31 @@ import type { Drink, Recommendation, Strength, TasteProfile } from "./types";
 
 export interface Choice<T extends string = string> {
   key: T;
-  label: string;
+  /** What a guest reads, in the current language (a getter: templates follow a switch). */
+  readonly label: string;
+}
+
+/** A choice whose label is the message `prefix.key`, read when shown. */
+function choice<T extends string>(prefix: string, key: T): Choice<T> {
+  return {
+    key,
+    get label() {
+      return t(`${prefix}.${key}` as MessageKey);
+    },
+  };
 }
 
 /** Allergen keys as the API spells them, with what a guest reads. */
-export const ALLERGENS: Choice[] = [
-  { key: "egg", label: "Egg" },
-  { key: "dairy", label: "Dairy" },
-  { key: "tree_nuts", label: "Tree nuts" },
-  { key: "peanuts", label: "Peanuts" },
-  { key: "gluten", label: "Gluten" },
-  { key: "soy", label: "Soy" },
-  { key: "fish", label: "Fish" },
-  { key: "sulphites", label: "Sulphites" },
-  { key: "celery", label: "Celery" },
-];
+export const ALLERGENS: Choice[] = ["egg", "dairy", "tree_nuts", "peanuts", "gluten", "soy", "fish", "sulphites", "celery"].map(
+  (key) => choice("allergen", key),
+);
 
 /** Dietary flags the API also excludes by (they are not allergens: no badge). */
-export const DIETARY: Choice[] = [{ key: "non_vegan", label: "Animal products" }];
+export const DIETARY: Choice[] = [choice("allergen", "non_vegan")];
 
-export const SPIRITS: Choice[] = [
-  { key: "gin", label: "Gin" },
-  { key: "vodka", label: "Vodka" },
-  { key: "rum", label: "Rum" },
-  { key: "tequila", label: "Tequila" },
-  { key: "mezcal", label: "Mezcal" },
-  { key: "whiskey", label: "Whiskey" },
-  { key: "brandy", label: "Brandy" },
-  { key: "pisco", label: "Pisco" },
-  { key: "cachaca", label: "Cachaça" },
-];
+export const SPIRITS: Choice[] = ["gin", "vodka", "rum", "tequila", "mezcal", "whiskey", "brandy", "pisco", "cachaca"].map(
+  (key) => choice("spirit", key),
+);
 
 /** Flavour words for likes and dislikes. */
 export const FLAVOURS: Choice[] = [
@@ -60,13 +57,9 @@ export const FLAVOURS: Choice[] = [
   "coffee",
   "minty",
   "refreshing",
-].map((key) => ({ key, label: key[0].toUpperCase() + key.slice(1) }));
+].map((key) => choice("flavour", key));
 
-export const STRENGTHS: Choice<Strength>[] = [
-  { key: "light", label: "Light" },
-  { key: "medium", label: "Medium" },
-  { key: "strong", label: "Strong" },
-];
+export const STRENGTHS: Choice<Strength>[] = (["light", "medium", "strong"] as const).map((key) => choice("strength", key));
 
 const ALLERGEN_KEYS = new Set(ALLERGENS.map((a) => a.key));
 const FLAG_KEYS = new Set([...ALLERGEN_KEYS, ...DIETARY.map((d) => d.key)]);
