@@ -21,6 +21,7 @@ switch emulators, credentials and settings, then call it; tests/conftest.py's
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Mapping
@@ -60,7 +61,10 @@ def _make(service: str, region: str, config: Mapping[str, Any] | None) -> Any:
 
     if _session is None:
         _session = boto3.session.Session()
-    return _session.client(service, region_name=region, config=Config(**config) if config else None)
+    # A copy: botocore rewrites a `retries` dict it is given (max_attempts -> total_max_attempts),
+    # which would change the caller's options and so the next call's cache key.
+    options = copy.deepcopy(dict(config)) if config else None
+    return _session.client(service, region_name=region, config=Config(**options) if options else None)
 
 
 def made() -> list[str]:
@@ -68,9 +72,14 @@ def made() -> list[str]:
     return [service for service, _, _ in _clients]
 
 
-def reset() -> None:
-    """Forget every client and the session (tests switch emulators, credentials, settings)."""
+def reset(*services: str) -> None:
+    """Forget every client and the session (tests switch emulators, credentials, settings),
+    or only the clients of `services` (a fixture that must not drop another's stubbed client)."""
     global _session
     with _lock:
+        if services:
+            for key in [key for key in _clients if key[0] in services]:
+                del _clients[key]
+            return
         _clients.clear()
         _session = None

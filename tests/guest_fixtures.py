@@ -23,11 +23,11 @@ def secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # A developer's AWS_ENDPOINT_URL (the local stack's emulator) would bypass moto.
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     guest_tokens.reset()
-    aws.reset()
+    aws.reset("secretsmanager")
     with mock_aws():
         yield boto3.client("secretsmanager", region_name=settings().region)
     guest_tokens.reset()
-    aws.reset()
+    aws.reset("secretsmanager")
 
 
 @pytest.fixture()
