@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.local/run
 
-.PHONY: local test lint migrate seed illustrations bench party package clean-local venv reset-admin-password frontend bundle-size e2e-deps publish-web deploy plan destroy
+.PHONY: local test lint openapi migrate seed illustrations bench party package clean-local venv reset-admin-password frontend bundle-size e2e-deps publish-web deploy plan destroy
 
 # The web app (frontend/): rebuilt only when its sources or dependencies change.
 WEB        := frontend
@@ -64,6 +64,13 @@ test: $(STAMP) $(WEB_BUILD) e2e-deps
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m sql.lint
+
+## The contract: docs/openapi.json from app.py + chalicelib/contract.py (tools/openapi.py),
+## then the web app's API types from it (frontend/src/lib/api-types.ts). Both are committed;
+## tests/test_openapi.py fails when either is out of date.
+openapi: $(STAMP) $(WEB_DEPS)
+	$(BIN)/python -m tools.openapi
+	cd $(WEB) && npm run --silent api-types
 
 ## Apply migrations / seed the menu against DATABASE_URL or DSQL_ENDPOINT.
 migrate: $(STAMP)

@@ -169,6 +169,7 @@ def document(app_routes: dict[str, dict[str, Any]] | None = None) -> dict[str, A
             if route is None:
                 continue  # tests/test_contract.py fails on this
             paths.setdefault(path, {})[method.lower()] = _operation(method, path, entry, route, components)
+    components = {name: _without_titles(value, keep=True) for name, value in sorted(components.items())}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -195,6 +196,25 @@ def document(app_routes: dict[str, dict[str, Any]] | None = None) -> dict[str, A
             },
         },
     }
+
+
+def _without_titles(node: Any, keep: bool = False) -> Any:
+    """Drop pydantic's generated titles ("Abv", "Created At") below the component level:
+    they repeat the property names and clutter the generated TypeScript."""
+    if isinstance(node, dict):
+        return {
+            k: (_without_titles(v, keep=k == "schemas") if k != "properties" else _props(v))
+            for k, v in node.items()
+            if not (k == "title" and not keep and isinstance(v, str))
+        }
+    if isinstance(node, list):
+        return [_without_titles(v) for v in node]
+    return node
+
+
+def _props(properties: dict[str, Any]) -> dict[str, Any]:
+    # A property may itself be called "title"; only the titles inside each schema go.
+    return {name: _without_titles(schema) for name, schema in properties.items()}
 
 
 def render(doc: dict[str, Any]) -> str:

@@ -1,122 +1,58 @@
-/** Shapes of the API contract (docs/architecture.md section 5, and the docs it links). */
+/**
+ * Shapes of the API contract, named for the web app. They are aliases of the types
+ * generated from docs/openapi.json into ./api-types.ts (`make openapi`; never edit that
+ * file by hand), which is generated from chalicelib/contract.py: a change to a response
+ * shows up here as a type error instead of drifting (docs/architecture.md, "The contract").
+ */
+import type { components, operations, paths } from "./api-types";
 
-export interface Section {
-  id: string;
-  name: string;
-  description: string;
-  position: number;
-}
+export type { components, operations, paths };
 
-export interface DrinkIngredient {
-  name: string;
-  amount: number | null;
-  unit: string | null;
-  optional: boolean;
-}
+type Schemas = components["schemas"];
+/**
+ * T with the keys K optional. The web app's types stay as lenient as the hand-written
+ * ones were where it handles partial copies (the web app's test fixtures, orders from
+ * older live messages, a menu kept from before a field existed); every name and type
+ * still comes from the contract.
+ */
+type Lenient<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
+export type Section = Schemas["Section"];
+export type DrinkIngredient = Schemas["DrinkIngredient"];
 /** A WebP width of a photo (docs/pictures.md). */
-export interface PictureVariant {
-  width: number;
-  url: string;
-}
-
+export type PictureVariant = Schemas["PictureVariant"];
 /**
  * What a drink shows: the host's uploaded photo, an AI-generated photo, or the offline
  * illustration drawn from its recipe. `kind` decides the label: only "photo" is a photo.
  */
-export interface Picture {
-  kind: "photo" | "generated" | "illustration";
-  url: string;
-  width: number | null;
-  height: number | null;
-  variants: PictureVariant[];
-}
+export type Picture = Schemas["Picture"];
+/** Always with picture, allergens and alcohol_free from the API (lenient, see Lenient). */
+export type Drink = Lenient<Schemas["Drink"], "picture" | "allergens" | "alcohol_free">;
+export type Ingredient = Schemas["Ingredient"];
+export type BarStatus = Schemas["BarStatus"];
 
-export interface Drink {
-  id: string;
-  section_id: string;
-  name: string;
-  description: string;
-  ingredients: DrinkIngredient[];
-  recipe_steps: string[];
-  glass: string;
-  garnish: string | null;
-  tags: string[];
-  abv: number | null;
-  image_url: string | null;
-  /** What the drink shows (photo, generated or illustration), with responsive variants. */
-  picture?: Picture;
-  available: boolean;
-  /** Allergen keys derived from the ingredients (`egg`, `tree_nuts`, ...); see lib/taste.ts. */
-  allergens?: string[];
-  /** No ingredient contains alcohol. */
-  alcohol_free?: boolean;
-}
-
-export interface Ingredient {
-  id: string;
-  name: string;
-  category: string;
-  in_stock: boolean;
-}
-
-export interface BarStatus {
-  is_open: boolean;
-  message: string;
-}
-
-export type OrderStatus = "pending" | "in_progress" | "ready" | "completed" | "cancelled";
-
-export interface OrderItem {
-  drink_id: string;
-  name: string;
-  quantity: number;
-  notes: string;
-}
-
-export interface Order {
-  id: string;
-  number: number;
-  status: OrderStatus;
-  guest_id?: string;
-  guest_name?: string;
-  items: OrderItem[];
-  notes: string;
-  created_at: string;
-  updated_at: string;
-  history?: { status: OrderStatus; at: string; reason: string }[];
-  /** The guest's own orders (GET /orders): 1 = made next; null when not waiting. */
-  queue_position?: number | null;
-  /** Seconds, from the queue and tonight's prep times; null when not waiting. */
-  estimated_wait_s?: number | null;
-}
-
-export interface OrderItemRequest {
-  drink_id: string;
-  quantity: number;
-  notes: string;
-}
+export type OrderStatus = Schemas["OrderStatus"];
+export type OrderItem = Schemas["OrderItem"];
+/** The guest's own copy of an order (GET /orders, GET /orders/{id}), with its place in the queue. */
+export type GuestOrder = Schemas["GuestOrder"];
+/**
+ * An order as any route answers it (POST /orders, the admin's board, live updates). The
+ * queue fields are there on the guest's own copies only (GuestOrder).
+ */
+export type Order = Lenient<Schemas["Order"], "guest_id" | "guest_name" | "history"> &
+  Partial<Pick<GuestOrder, "queue_position" | "estimated_wait_s">>;
+/** One line of POST /orders as the web app sends it (every field, although quantity and notes have defaults). */
+export type OrderItemRequest = Required<Schemas["OrderItemRequest"]>;
+export type OrderRequest = Schemas["OrderRequest"];
 
 // ---------------------------------------------------------------- taste (issue 11)
 
-export type Strength = "light" | "medium" | "strong";
-
-/** GET|PUT /me/profile: every field optional on PUT. */
-export interface TasteProfile {
-  spirits: string[];
-  likes: string[];
-  dislikes: string[];
-  strength: Strength | null;
-  /** Allergen keys or ingredient names. */
-  avoid: string[];
-  alcohol_free: boolean;
-}
-
+/** GET|PUT /me/profile: every field optional on PUT (ProfileUpdate). */
+export type TasteProfile = Schemas["TasteProfile"];
+export type ProfileUpdate = Schemas["ProfileUpdate"];
+export type Strength = NonNullable<TasteProfile["strength"]>;
 /** One answer of GET /recommendations and GET /drinks/{id}/similar, best first. */
-export interface Recommendation {
-  drink: Drink;
-  score: number;
-  reasons: string[];
-  /** Nothing matches the guest's taste: these are the closest that keep every hard rule (the first reason says so). */
-  fallback?: boolean;
-}
+export type Recommendation = Omit<Lenient<Schemas["Recommendation"], "fallback">, "drink"> & { drink: Drink };
+
+/** Every refusal: {"Code", "Message"}. */
+export type ErrorBody = Schemas["ErrorBody"];
