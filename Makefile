@@ -16,7 +16,7 @@ WEB_SRC    := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-pictures.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 pins pip<26.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -93,9 +93,11 @@ bench: $(STAMP)
 party: $(STAMP)
 	$(BIN)/python benchmarks/party_load.py $(PARTY_ARGS)
 
-## The CloudFormation that `chalice deploy` would create, offline (STAGE=dev|prod).
+## The CloudFormation that `chalice deploy` would create, offline (STAGE=dev|prod), and
+## the picture handler's Pillow layer beside it (pictures-layer.zip; needs PyPI, like chalice).
 package: $(STAMP)
 	AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage $(or $(STAGE),dev) --merge-template infra/api-merge.json .local/package-$(or $(STAGE),dev)
+	$(BIN)/python -m infra.deploy.layer .local/package-$(or $(STAGE),dev)
 
 ## Upload frontend/dist (`make frontend` first) and the stage's /config.json to the web
 ## app's bucket, then invalidate the shell (STAGE=dev|prod; values: WEB_BUCKET,

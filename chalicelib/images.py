@@ -93,6 +93,12 @@ class ImageGenerationFailed(RuntimeError):
     """The image model answered without an image (its `error`, or no images): retried."""
 
 
+class PillowMissing(RuntimeError):
+    """Pillow is not importable here: the picture handler's layer (infra/deploy/layer.py) is
+    missing. Raised (so SQS retries, then dead-letters with this message); nothing else
+    in the app needs Pillow."""
+
+
 class UnreadableImage(ValueError):
     """The stored bytes are not an image Pillow can read (or too large to): retrying cannot help."""
 
@@ -237,7 +243,11 @@ class Resized:
 def make_variants(data: bytes, widths: tuple[int, ...] = VARIANT_WIDTHS) -> Resized:
     """WebP variants of an image at `widths` (never wider than the original: a narrower
     original gets one variant at its own width). EXIF rotation is applied."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    try:
+        from PIL import Image, ImageOps, UnidentifiedImageError
+    except ImportError as exc:
+        raise PillowMissing("Pillow is not installed: photo variants need the picture handler's layer "
+                            "(requirements-pictures.txt, infra/deploy/layer.py)") from exc
 
     if len(data) > MAX_SOURCE_BYTES:
         raise UnreadableImage(f"image is {len(data)} bytes, more than {MAX_SOURCE_BYTES}")

@@ -71,26 +71,31 @@ def test_lambda_package_is_lean(package: Path) -> None:
         "boto3",
         "botocore",
         "s3transfer",
+        # Pillow ships in the picture handler's own layer (infra/deploy/layer.py).
+        "PIL",
+        "pillow.libs",
     ):
         assert unwanted not in top, unwanted
 
 
 # The zipped Lambda package (every function shares it): 30.3 MB with boto3/botocore
-# bundled, 12.8 MB without (README, "Dependencies"). Pillow (the picture handler's WebP
-# variants, 7.4 MB) came after and is not yet within it: until it ships in a layer of
-# the picture handler's own, it is held to its own size here so nothing else can grow.
+# bundled, 12.8 MB without (README, "Dependencies"); Pillow (7.4 MB) is in the picture
+# handler's layer instead (tests/test_pictures_layer.py holds the layer to its own budget).
 PACKAGE_BUDGET_BYTES = 15_000_000
-OVER_BUDGET_FOR_NOW = {"PIL": 2_000_000, "pillow.libs": 6_000_000}
 
 
-def test_lambda_package_fits_its_size_budget(package: Path) -> None:
-    with zipfile.ZipFile(package / "deployment.zip") as archive:
+def package_sizes(zip_path: Path) -> dict[str, int]:
+    """Zipped bytes per top-level entry (package or module) of a Lambda zip."""
+    with zipfile.ZipFile(zip_path) as archive:
         by_top: dict[str, int] = {}
         for info in archive.infolist():
             top = info.filename.split("/")[0]
             by_top[top] = by_top.get(top, 0) + info.compress_size
-    for name, allowance in OVER_BUDGET_FOR_NOW.items():
-        assert by_top.pop(name, 0) <= allowance, f"{name} grew past {allowance / 1e6:.1f} MB"
+    return by_top
+
+
+def test_lambda_package_fits_its_size_budget(package: Path) -> None:
+    by_top = package_sizes(package / "deployment.zip")
     zipped = sum(by_top.values())
     biggest = sorted(by_top.items(), key=lambda kv: -kv[1])[:6]
     largest = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in biggest)
@@ -181,6 +186,9 @@ def test_a_cold_import_of_app_leaves_the_rest_for_first_use() -> None:
 
     loaded = json.loads(result.stdout.splitlines()[-1])
     for lazy in ("chalicelib.menu", "chalicelib.images", "chalicelib.catalog", "chalicelib.guest_tokens",
-                 "chalicelib.media", "chalicelib.photo_prompts", "boto3", "botocore"):
+                 "chalicelib.media", "chalicelib.photo_prompts", "chalicelib.aws", "boto3",
+                 # Powertools' package __init__ imports the bare `botocore` package (its user-agent
+                 # hook, ~3 ms); the SDK's sessions and clients still wait for the first AWS call.
+                 "botocore.session", "botocore.client"):
         assert lazy not in loaded["modules"], f"{lazy} is imported by `import app`"
     assert loaded["models"] > 10 and loaded["built"] == [], loaded["built"]

@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from infra import publish_web
 from infra.deploy import cfn, cost, preflight
 from infra.deploy.cfn import Poller, StackState
+from infra.deploy.layer import LayerError, build_pictures_layer, layer_key
 from infra.deploy.stacks import (
     API_ENV,
     API_REALTIME_ENV,
@@ -66,7 +67,7 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, SystemExit):
         return str(error.code)
     text = str(error)
-    known = (cfn.StackError, PackageError, RuntimeError, BotoCoreError, OSError)
+    known = (cfn.StackError, PackageError, LayerError, RuntimeError, BotoCoreError, OSError)
     return text if isinstance(error, known) and text else f"{type(error).__name__}: {text}"
 
 
@@ -251,6 +252,7 @@ class Deployment:
     poller: Poller = field(default_factory=Poller)
     dist: Path = publish_web.DIST
     package: Callable[[str, Path], Path] = chalice_package
+    pictures_layer: Callable[[Path], Path] = build_pictures_layer  # Pillow, the picture handler's alone
     connect: Callable[[str, str, Any], tuple[Any, bool]] = dsql_admin_connect
     admin_email: str = ""
     admin_password: str = ""
@@ -352,8 +354,16 @@ class Deployment:
             s3.head_object(Bucket=bucket, Key=key)
         except ClientError:
             s3.upload_file(str(zip_path), bucket, key)
+        # The same for every stage: one cache beside the test and deploy packages.
+        layer_zip = self.pictures_layer(ROOT / ".local" / "pictures-layer")
+        layer = layer_key(self.stage, layer_zip)
+        try:
+            s3.head_object(Bucket=bucket, Key=layer)
+        except ClientError:
+            s3.upload_file(str(layer_zip), bucket, layer)
         sam = json.loads((out / "sam.json").read_text())
-        self._api_template = api_template(sam, code_uri=f"s3://{bucket}/{key}")
+        self._api_template = api_template(sam, code_uri=f"s3://{bucket}/{key}",
+                                          pictures_layer_uri=f"s3://{bucket}/{layer}")
         return key
 
     def _upload_api_template(self) -> str:

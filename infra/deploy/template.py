@@ -9,6 +9,9 @@ deployment.zip. `api_template` turns that into what the API stack deploys:
 * the environment variables that come from other stacks (stacks.API_ENV) become stack
   parameters (`{"Ref": "EnvDsqlEndpoint"}` ...), so new outputs mean new parameter
   values, not a new package;
+* the picture handler alone gets the Pillow layer (infra/deploy/layer.py) as a
+  `PicturesLayer` resource from its zip in the artifacts bucket: Pillow stays out of the
+  package every function shares;
 * infra/realtime.yaml's resources join the template, with the realtime authorizer's ARN
   as `!GetAtt RealtimeAuthorizer.Arn` instead of a parameter, and every function but
   that authorizer gets REALTIME_HTTP_URL / REALTIME_WS_URL as references to the AppSync
@@ -31,6 +34,7 @@ from infra.deploy.stacks import API_ENV, INFRA, ROOT, load_template
 REALTIME_TEMPLATE = INFRA / "realtime.yaml"
 MERGE_TEMPLATE = INFRA / "api-merge.json"
 AUTHORIZER = "RealtimeAuthorizer"
+PICTURE_HANDLER, PICTURES_LAYER = "PictureHandler", "PicturesLayer"  # app.py picture_handler; its Pillow
 # What `chalice package` reads: a change in any of them is a new package.
 PACKAGE_INPUTS = ("app.py", "requirements.txt", "chalicelib", ".chalice", "infra/api-merge.json")
 REALTIME_URLS = {
@@ -104,8 +108,10 @@ def _replace_refs(node: Any, name: str, replacement: Any) -> Any:
 
 
 def api_template(sam: dict[str, Any], *, code_uri: str, stage_values: tuple[str, ...] = ("dev", "prod"),
-                 realtime: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The API stack's template from Chalice's sam.json (see the module docstring)."""
+                 realtime: dict[str, Any] | None = None, pictures_layer_uri: str | None = None) -> dict[str, Any]:
+    """The API stack's template from Chalice's sam.json (see the module docstring).
+    Without `pictures_layer_uri` the picture handler has no Pillow: it then retries and
+    dead-letters photo variants with "Pillow is not installed" (the deploy always passes it)."""
     template = copy.deepcopy(sam)
     resources: dict[str, Any] = template["Resources"]
     parameters: dict[str, Any] = template.setdefault("Parameters", {})
@@ -129,6 +135,23 @@ def api_template(sam: dict[str, Any], *, code_uri: str, stage_values: tuple[str,
                 variables[env] = {"Ref": param}
         if name != AUTHORIZER:
             variables.update(copy.deepcopy(REALTIME_URLS))
+
+    if pictures_layer_uri is not None:
+        from infra.deploy.layer import ARCHITECTURE, RUNTIME
+
+        if PICTURE_HANDLER not in functions:
+            raise PackageError(f"sam.json has no {PICTURE_HANDLER} function (app.py's picture_handler)")
+        resources[PICTURES_LAYER] = {
+            "Type": "AWS::Serverless::LayerVersion",
+            "Properties": {
+                "Description": "Pillow for the picture handler's WebP variants (requirements-pictures.txt)",
+                "ContentUri": pictures_layer_uri,
+                "CompatibleRuntimes": [RUNTIME],
+                "CompatibleArchitectures": [ARCHITECTURE],
+                "RetentionPolicy": "Delete",
+            },
+        }
+        functions[PICTURE_HANDLER]["Properties"]["Layers"] = [{"Ref": PICTURES_LAYER}]
 
     realtime = realtime if realtime is not None else load_template(REALTIME_TEMPLATE)
     authorizer_arn = {"Fn::GetAtt": [AUTHORIZER, "Arn"]}
