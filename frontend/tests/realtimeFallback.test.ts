@@ -101,9 +101,11 @@ describe("realtime unreachable", () => {
     expect(subscribe).toBeDefined();
     socket.receive({ type: "subscribe_success", id: subscribe?.id });
     expect(w.realtime.live).toBe(true);
+    await flush();
+    expect(w.fetches()).toBe(4); // confirmed after the outage: one catch-up fetch (liveOrders.ts)
     w.poll();
     await flush();
-    expect(w.fetches()).toBe(3);
+    expect(w.fetches()).toBe(4); // and no polling while live
     const done = order("completed", "2025-01-01T20:03:00Z");
     socket.receive({
       type: "data",
@@ -111,7 +113,7 @@ describe("realtime unreachable", () => {
       event: JSON.stringify({ type: "OrderStatusChanged", order_id: "o1", status: "completed", order: done }),
     });
     expect(w.tracker.orders.value.map((o) => o.status)).toEqual(["completed"]);
-    expect(w.fetches()).toBe(3);
+    expect(w.fetches()).toBe(4);
     w.tracker.stop();
     w.realtime.stop();
   });

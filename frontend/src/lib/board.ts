@@ -1,11 +1,10 @@
 /**
  * The order board (admin console and bar display): every order in play, live.
  * Fetched from GET /admin/orders, then kept current by events on /orders/admin, with a
- * poll whenever realtime is not live. Pure helpers (grouping, next moves, ages) are
+ * poll whenever realtime is not live (the shared part is liveOrders.ts). Pure helpers (grouping, next moves, ages) are
  * exported for tests and for the views.
  */
-import { ref, shallowRef } from "vue";
-import { isNewer, type LiveFeedDeps, orderFromEvent, startLiveFeed } from "./orderTracker";
+import { eventId, isNewer, type LiveListDeps, LiveOrderList } from "./liveOrders";
 import type { Order, OrderStatus } from "./types";
 
 export const ADMIN_CHANNEL = "/orders/admin";
@@ -75,89 +74,33 @@ export function itemsSummary(order: Pick<Order, "items">): string {
   return order.items.map((i) => (i.quantity > 1 ? `${i.quantity}× ${i.name}` : i.name)).join(", ");
 }
 
-export function eventId(event: unknown): string | null {
-  const v = event as Record<string, unknown> | null;
-  return v && typeof v === "object" && typeof v.event_id === "string" ? v.event_id : null;
-}
+export { eventId };
 
-export interface BoardDeps extends LiveFeedDeps {
-  fetchOrders: () => Promise<Order[]>;
+export interface BoardDeps extends LiveListDeps {
   /** An order the board had not seen before arrived (not on the first load). */
   onNewOrder?: (order: Order) => void;
 }
 
-export class OrderBoard {
-  readonly orders = shallowRef<Order[]>([]);
-  readonly loaded = ref(false);
-  readonly error = ref("");
+export class OrderBoard extends LiveOrderList<BoardDeps> {
   private known = new Set<string>();
-  private seenEvents = new Set<string>();
-  private stopFeed: (() => void) | null = null;
-  private fetching: Promise<void> | null = null;
   /** After the first fetch: orders seen from then on are new (a toast, a beep). */
   private primed = false;
 
-  constructor(private readonly deps: BoardDeps) {}
-
-  start(): void {
-    void this.refresh();
-    this.stopFeed = startLiveFeed(
-      this.deps,
-      ADMIN_CHANNEL,
-      (event) => this.onEvent(event),
-      () => void this.refresh(),
-      BOARD_POLL_MS,
-    );
+  constructor(deps: BoardDeps) {
+    super(deps, { channel: ADMIN_CHANNEL, pollMs: BOARD_POLL_MS });
   }
 
-  stop(): void {
-    this.stopFeed?.();
-    this.stopFeed = null;
+  protected override fetched(): void {
+    this.primed = true;
   }
 
-  refresh(): Promise<void> {
-    this.fetching ??= this.deps
-      .fetchOrders()
-      .then((orders) => {
-        this.error.value = "";
-        this.setOrders(orders);
-        this.primed = true;
-      })
-      .catch((error: unknown) => {
-        this.error.value = error instanceof Error ? error.message : String(error);
-      })
-      .finally(() => {
-        this.loaded.value = true;
-        this.fetching = null;
-      });
-    return this.fetching;
-  }
-
-  /** A realtime event: apply the order it carries; fetch when it carries none. */
-  onEvent(event: unknown): void {
-    const id = eventId(event);
-    if (id) {
-      if (this.seenEvents.has(id)) return; // delivered twice
-      this.seenEvents.add(id);
-      if (this.seenEvents.size > 500) this.seenEvents = new Set([...this.seenEvents].slice(-250));
-    }
-    const change = orderFromEvent(event);
-    if (!change) {
+  /** A whole order we have not seen (OrderPlaced): add it; a bare change: fetch. */
+  protected override unknownOrder(change: Partial<Order> & { id: string }): void {
+    if (Array.isArray(change.items) && typeof change.created_at === "string") {
+      this.setOrders([...this.orders.value, change as Order]);
+    } else {
       void this.refresh();
-      return;
     }
-    const known = this.orders.value.find((o) => o.id === change.id);
-    if (!known) {
-      // A whole order we have not seen (OrderPlaced): add it; a bare change: fetch.
-      if (Array.isArray(change.items) && typeof change.created_at === "string") {
-        this.setOrders([...this.orders.value, change as Order]);
-      } else {
-        void this.refresh();
-      }
-      return;
-    }
-    if (!isNewer(change, known)) return;
-    this.setOrders(this.orders.value.map((o) => (o.id === change.id ? { ...o, ...change } : o)));
   }
 
   /** The answer of a move (PUT /admin/orders/{id}): apply at once, before its event. */

@@ -56,6 +56,8 @@ interface Subscription {
   channel: string;
   handler: EventHandler;
   live: boolean;
+  /** Called each time this subscription is confirmed (the first time and after every reconnect). */
+  onLive?: () => void;
 }
 
 const DEFAULT_KEEPALIVE_MS = 300_000;
@@ -82,6 +84,33 @@ export const ANONYMOUS = "anonymous";
 
 export function realtimeAuthHeader(host: string, token: string | null | undefined): AuthHeader {
   return { host, Authorization: token || ANONYMOUS };
+}
+
+export interface RealtimeEndpoints {
+  wsUrl: string;
+  httpUrl?: string;
+}
+
+export interface ClientFactoryOptions extends Omit<RealtimeOptions, "wsUrl" | "auth"> {
+  /** The bearer token to present (a guest's or the admin's), or none: "anonymous". */
+  token: () => Promise<string | null | undefined>;
+}
+
+/**
+ * The one way the app makes a realtime client: the endpoint from /config.json, the auth
+ * header from `token` (fetched anew for the connection and each subscription, so a
+ * refreshed token is used). Null when no realtime endpoint is configured: callers poll.
+ */
+export function createRealtimeClient(endpoints: RealtimeEndpoints, options: ClientFactoryOptions): RealtimeClient | null {
+  if (!endpoints.wsUrl) return null;
+  const { token, ...rest } = options;
+  const host = hostOf(endpoints.httpUrl || endpoints.wsUrl);
+  return new RealtimeClient({
+    onError: (message) => console.warn(message),
+    ...rest,
+    wsUrl: endpoints.wsUrl,
+    auth: async () => realtimeAuthHeader(host, await token()),
+  });
 }
 
 /** The host AppSync expects in the auth header: that of the HTTP endpoint. */
@@ -171,8 +200,9 @@ export class RealtimeClient {
     }
   }
 
-  subscribe(channel: string, handler: EventHandler): () => void {
-    const sub: Subscription = { id: newId(), channel, handler, live: false };
+  /** `onLive`: each time the server confirms it (after a reconnect: fetch what was missed). */
+  subscribe(channel: string, handler: EventHandler, onLive?: () => void): () => void {
+    const sub: Subscription = { id: newId(), channel, handler, live: false, onLive };
     this.subs.set(sub.id, sub);
     if (this.state === "connected") void this.sendSubscribe(sub);
     return () => {
@@ -293,6 +323,7 @@ export class RealtimeClient {
         const sub = message.id ? this.subs.get(message.id) : undefined;
         if (sub) {
           sub.live = true;
+          sub.onLive?.();
           this.options.onSubscribed?.(sub.channel);
         }
         break;
