@@ -6,7 +6,7 @@ import { config } from "./config";
 import { OrderAttempt } from "./ordering";
 import { OrderTracker } from "./orderTracker";
 import { barFromMessage, MENU_CHANNEL, MenuFollower } from "./menuLive";
-import { type EventHandler, hostOf, RealtimeClient, realtimeAuthHeader } from "./realtime";
+import { createRealtimeClient, type EventHandler, type RealtimeClient } from "./realtime";
 import { guestSession } from "./session";
 import type { BarStatus, Drink, Ingredient, Order, OrderItemRequest, Section } from "./types";
 
@@ -164,18 +164,13 @@ const IDLE_STOP_MS = 10_000; // going menu -> drink -> menu keeps the connection
 
 function guestRealtime(): RealtimeClient | null {
   if (guestClient !== undefined) return guestClient;
-  const rt = config().realtime;
-  guestClient = rt.wsUrl
-    ? new RealtimeClient({
-        wsUrl: rt.wsUrl,
-        // The guest token when signed in (refreshed first if it expired), else "anonymous":
-        // the same header locally and in AWS; the authorizer decides per channel.
-        auth: async () => realtimeAuthHeader(hostOf(rt.httpUrl || rt.wsUrl), await api.token("guest")),
-        onState: (state) => (realtimeState.value = state),
-        onSubscribed: (channel) => onLive.get(channel)?.forEach((fn) => fn()),
-        onError: (message) => console.warn(message),
-      })
-    : null;
+  guestClient = createRealtimeClient(config().realtime, {
+    // The guest token when signed in (refreshed first if it expired), else "anonymous":
+    // the same header locally and in AWS; the authorizer decides per channel.
+    token: () => api.token("guest"),
+    onState: (state) => (realtimeState.value = state),
+    onSubscribed: (channel) => onLive.get(channel)?.forEach((fn) => fn()),
+  });
   return guestClient;
 }
 
@@ -239,7 +234,6 @@ export const attention = new TabAttention();
 function startTracking(guestId: string): void {
   const realtime = guestRealtime();
   const channel = `/orders/guest/${guestId}`;
-  const forget = whenLive(channel, () => void tracker.value?.refresh()); // catch up on what happened while away
   const next = new OrderTracker({
     fetchOrders: () => api.request<Order[]>("/orders", { auth: "guest" }),
     realtime,
@@ -256,8 +250,7 @@ function startTracking(guestId: string): void {
   next.start();
   listenForWakeUps();
   stopTracking = () => {
-    next.stop();
-    forget();
+    next.stop(); // the tracker catches up itself each time its channel is confirmed (liveOrders.ts)
     tracker.value = null;
     releaseWhenIdle();
   };
