@@ -15,8 +15,9 @@ from chalice import AuthResponse, AuthRoute, Chalice, CORSConfig, Response
 
 from chalicelib import LazyModule, auth, bar, guests, logs, orders
 from chalicelib.config import photo_prompt_queue_name, picture_queue_name, realtime_queue_name, settings
-from chalicelib.db import DatabaseBusy, DatabaseUnavailable, database
-from chalicelib.errors import BartenderOff, ForbiddenError, NotFoundError, TooManyMessages, UnauthorizedError
+from chalicelib.db import DatabaseBusy, DatabaseUnavailable
+from chalicelib.errors import DomainError, ForbiddenError, NotFoundError, UnauthorizedError
+from chalicelib.uow import UnitOfWork
 from chalicelib.validation import (
     BarSettingsUpdate,
     BartenderMessage,
@@ -50,10 +51,8 @@ from chalicelib.validation import (
 # Imported on first use (chalicelib.LazyModule): `import app` is part of every cold
 # start, and most requests need only a few of these.
 bartender = LazyModule("bartender")
-cache = LazyModule("cache")
 catalog = LazyModule("catalog")
 conversations = LazyModule("conversations")
-events = LazyModule("events")
 guest_tokens = LazyModule("guest_tokens")
 images = LazyModule("images")
 media = LazyModule("media")
@@ -63,30 +62,41 @@ profiles = LazyModule("profiles")
 realtime = LazyModule("realtime")
 stats = LazyModule("stats")
 
+# The one way views reach the database (chalicelib/uow.py): stateless, so shared.
+uow = UnitOfWork()
+
 logs.configure(os.environ.get("LOG_LEVEL", "INFO"))
 log = logging.getLogger("drink_assistant.api")
 
-# Errors below the edge that are not Chalice view errors, mapped to the contract's
-# {"Code", "Message"} here, once, for every route: status, message, headers.
-EDGE_ERRORS: dict[type[Exception], tuple[int, str, dict[str, str]]] = {
+# The errors below the edge, mapped to the contract's {"Code", "Message"} here, once, for
+# every route: the domain's (chalicelib/errors.py: each class carries its status) and the
+# data layer's, which are not the domain's business.
+INFRA_ERRORS: dict[type[Exception], tuple[int, str, dict[str, str]]] = {
     DatabaseUnavailable: (503, "The database cannot be reached right now; try again shortly.", {"Retry-After": "2"}),
     DatabaseBusy: (503, "The bar is very busy right now; try again in a moment.", {"Retry-After": "1"}),
-    BartenderOff: (409, "The bartender is off tonight; the menu and ordering still work.", {}),
-    TooManyMessages: (429, "That's a lot of messages: try again in a minute.", {"Retry-After": "30"}),
 }
 
 
+def error_response(exc: Exception) -> Response:
+    """The contract's answer for an error raised below the edge."""
+    if isinstance(exc, DomainError):
+        status, message, headers = exc.status, exc.message, dict(exc.headers)
+    else:
+        status, message, headers = INFRA_ERRORS[type(exc)]
+    level = logging.WARNING if status >= 500 or status == 429 else logging.INFO
+    log.log(level, "request refused", extra={"code": type(exc).__name__, "status": status, "reason": str(exc)})
+    return Response({"Code": type(exc).__name__, "Message": message}, status_code=status, headers=headers)
+
+
 def at_the_edge(view: Any) -> Any:
-    """Wrap a view so that the errors in EDGE_ERRORS become their JSON answer."""
+    """Wrap a view so that the errors raised below it become their JSON answer."""
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
-        except tuple(EDGE_ERRORS) as exc:
-            status, message, headers = EDGE_ERRORS[type(exc)]
-            log.warning("request refused", extra={"code": type(exc).__name__, "reason": str(exc)})
-            return Response({"Code": type(exc).__name__, "Message": message}, status_code=status, headers=headers)
+        except (DomainError, *INFRA_ERRORS) as exc:
+            return error_response(exc)
 
     return guarded
 
@@ -166,7 +176,7 @@ def _guest_is_active(guest_id: str) -> bool:
     """Revocation check of a validly signed guest token. While the database is down the
     token is let through: the view behind it needs the database too and answers 503."""
     try:
-        return database().read(guests.guest_is_active, guest_id)
+        return uow.read(guests.guest_is_active, guest_id)
     except (DatabaseUnavailable, DatabaseBusy) as exc:
         log.warning("guest revocation check skipped", extra={"reason": str(exc)})
         return True
@@ -237,20 +247,20 @@ def require_admin() -> dict[str, str]:
 
 @app.route("/sections", methods=["GET"], api_key_required=True)
 def list_sections() -> list[dict[str, Any]]:
-    return database().read(menu.list_sections)
+    return uow.read(menu.list_sections)
 
 
 @app.route("/drinks", methods=["GET"], api_key_required=True)
 def list_drinks() -> Response:
     query = parse(DrinkQuery, query_dict(app.current_request.query_params, list_fields=("ingredient", "exclude")))
     # PostgreSQL builds the JSON (chalicelib/menu.py): sent as is, not parsed and re-serialised.
-    body = database().read(menu.list_drinks_json, query, settings().image_base_url)
+    body = uow.read(menu.list_drinks_json, query, settings().image_base_url)
     return Response(body, headers={"Content-Type": "application/json"})
 
 
 @app.route("/drinks/{drink_id}", methods=["GET"], api_key_required=True)
 def get_drink(drink_id: str) -> Response:
-    body = database().read(menu.get_drink_json, parse_uuid(drink_id, "drink"), settings().image_base_url)
+    body = uow.read(menu.get_drink_json, parse_uuid(drink_id, "drink"), settings().image_base_url)
     if body is None:
         raise NotFoundError("no such drink on the menu")
     return Response(body, headers={"Content-Type": "application/json"})
@@ -260,7 +270,7 @@ def get_drink(drink_id: str) -> Response:
 def similar_drinks(drink_id: str) -> list[dict[str, Any]]:
     key = parse_uuid(drink_id, "drink")
     query = parse(LimitQuery, query_dict(app.current_request.query_params))
-    picks = database().read(profiles.similar_drinks, key, query.limit, settings().image_base_url)
+    picks = uow.read(profiles.similar_drinks, key, query.limit, settings().image_base_url)
     if picks is None:
         raise NotFoundError("no such drink on the menu")
     return picks
@@ -268,12 +278,12 @@ def similar_drinks(drink_id: str) -> list[dict[str, Any]]:
 
 @app.route("/ingredients", methods=["GET"], api_key_required=True)
 def list_ingredients() -> list[dict[str, Any]]:
-    return database().read(menu.list_ingredients)
+    return uow.read(menu.list_ingredients)
 
 
 @app.route("/bar", methods=["GET"], api_key_required=True)
 def bar_status() -> dict[str, Any]:
-    return bar.public_status(database().read(bar.get_settings))
+    return bar.public_status(uow.read(bar.get_settings))
 
 
 # ---------------------------------------------------------------- admin: bar
@@ -282,18 +292,13 @@ def bar_status() -> dict[str, Any]:
 @app.route("/admin/bar", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_bar() -> dict[str, Any]:
     require_admin()
-    return database().read(bar.get_settings)
+    return uow.read(bar.get_settings)
 
 
 @app.route("/admin/bar", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_bar() -> dict[str, Any]:
     require_admin()
-    changes = parse(BarSettingsUpdate, request_json())
-    updated = database().write(bar.update_settings, changes)
-    cache.after_write("bar")  # GET /bar is cached: guests must see open/closed now
-    if changes.is_open is not None or changes.message is not None:  # after the commit: open guest pages follow
-        events.publish("BarChanged", bar.changed_event(updated))
-    return updated
+    return uow.write(bar.update_settings, parse(BarSettingsUpdate, request_json()))
 
 
 # ---------------------------------------------------------------- guests
@@ -303,7 +308,7 @@ def admin_update_bar() -> dict[str, Any]:
 def register_guest() -> Response:
     body = parse(Registration, request_json())
     key = guest_tokens.signing_key()  # first: a Secrets Manager outage must not use up an invite
-    guest, refresh_token = database().write(guests.register, body.code, body.name)
+    guest, refresh_token = uow.write(guests.register, body.code, body.name)
     return Response(guest_tokens.session(key, guest, refresh_token), status_code=201)
 
 
@@ -311,10 +316,7 @@ def register_guest() -> Response:
 def refresh_guest_session() -> dict[str, Any]:
     body = parse(RefreshRequest, request_json())
     key = guest_tokens.signing_key()
-    outcome = database().write(guests.refresh_session, body.refresh_token)
-    if outcome.ended_guest_id:  # a reused token ended the session: cut its live updates too
-        events.publish("GuestRevoked", realtime.guest_revoked_event(outcome.ended_guest_id, "refresh_reuse"))
-    rotated = outcome.rotated
+    rotated = uow.write(guests.refresh_session, body.refresh_token).rotated
     if rotated is None:  # unknown, expired, revoked or reused (which revoked its family)
         raise UnauthorizedError("refresh token is not valid")
     return guest_tokens.session(key, *rotated)
@@ -325,7 +327,7 @@ def who_am_i() -> dict[str, Any]:
     who = caller()
     if who.get("role") != auth.GUEST:
         return {"id": who.get("userId"), "name": who.get("username"), "role": who.get("role"), "created_at": None}
-    guest = database().read(guests.get_guest, who["userId"])
+    guest = uow.read(guests.get_guest, who["userId"])
     if guest is None:
         raise NotFoundError("no such guest")
     return {**guest_tokens.public_guest(guest), "role": auth.GUEST}
@@ -349,19 +351,19 @@ def taster() -> uuid.UUID:
 
 @app.route("/me/profile", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def get_my_profile() -> dict[str, Any]:
-    return database().read(profiles.get_profile, taster())
+    return uow.read(profiles.get_profile, taster())
 
 
 @app.route("/me/profile", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def update_my_profile() -> dict[str, Any]:
     guest_id = taster()
     changes = parse(ProfileUpdate, request_json())
-    return database().write(profiles.update_profile, guest_id, changes)
+    return uow.write(profiles.update_profile, guest_id, changes)
 
 
 @app.route("/me/ratings", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def list_my_ratings() -> list[dict[str, Any]]:
-    return database().read(profiles.list_ratings, taster())
+    return uow.read(profiles.list_ratings, taster())
 
 
 @app.route("/me/ratings/{drink_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
@@ -369,14 +371,14 @@ def rate_drink(drink_id: str) -> dict[str, Any]:
     guest_id = taster()
     key = parse_uuid(drink_id, "drink")
     body = parse(RatingRequest, request_json())
-    return database().write(profiles.rate_drink, guest_id, key, body.rating)
+    return uow.write(profiles.rate_drink, guest_id, key, body.rating)
 
 
 @app.route("/recommendations", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def my_recommendations() -> list[dict[str, Any]]:
     guest_id = taster()
     query = parse(LimitQuery, query_dict(app.current_request.query_params))
-    return database().read(profiles.recommendations, guest_id, query.limit, settings().image_base_url)
+    return uow.read(profiles.recommendations, guest_id, query.limit, settings().image_base_url)
 
 
 # ---------------------------------------------------------------- the bartender (chat)
@@ -387,7 +389,7 @@ def my_recommendations() -> list[dict[str, Any]]:
 @app.route("/bartender", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def bartender_status() -> dict[str, Any]:
     taster()
-    state = database().read(conversations.get_settings)
+    state = uow.read(conversations.get_settings)
     return {"enabled": state["enabled"], "engine": "bedrock" if settings().bedrock_chat_model_id else "offline"}
 
 
@@ -396,7 +398,7 @@ def bartender_message() -> dict[str, Any]:
     guest_id = taster()
     body = parse(BartenderMessage, request_json())
     return conversations.handle_message(
-        database(),
+        uow,
         guest_id,
         body.message,
         body.conversation_id,
@@ -411,20 +413,20 @@ def bartender_message() -> dict[str, Any]:
 def bartender_conversation(conversation_id: str) -> dict[str, Any]:
     guest_id = taster()
     key = parse_uuid(conversation_id, "conversation")
-    return database().read(conversations.get_conversation, guest_id, key, settings().image_base_url)
+    return uow.read(conversations.get_conversation, guest_id, key, settings().image_base_url)
 
 
 @app.route("/admin/bartender", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_bartender() -> dict[str, Any]:
     require_admin()
-    return database().read(conversations.get_settings)
+    return uow.read(conversations.get_settings)
 
 
 @app.route("/admin/bartender", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_bartender() -> dict[str, Any]:
     require_admin()
     body = parse(BartenderSettingsUpdate, request_json())
-    return database().write(conversations.update_settings, body.enabled, body.nightly_token_budget)
+    return uow.write(conversations.update_settings, body.enabled, body.nightly_token_budget)
 
 
 # ---------------------------------------------------------------- admin: invite codes
@@ -439,7 +441,7 @@ def _join_base_url() -> str:
 def admin_create_invite_code() -> Response:
     who = require_admin()
     body = parse(InviteCodeRequest, request_json())
-    code = database().write(
+    code = uow.write(
         guests.create_code,
         expires_in_hours=body.expires_in_hours,
         max_uses=body.max_uses,
@@ -453,13 +455,13 @@ def admin_create_invite_code() -> Response:
 @app.route("/admin/registration-codes", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_invite_codes() -> list[dict[str, Any]]:
     require_admin()
-    return database().read(guests.list_codes, _join_base_url())
+    return uow.read(guests.list_codes, _join_base_url())
 
 
 @app.route("/admin/registration-codes/{code}", methods=["DELETE"], authorizer=token_authorizer, api_key_required=True)
 def admin_revoke_invite_code(code: str) -> dict[str, Any]:
     require_admin()
-    revoked = database().write(guests.revoke_code, code, _join_base_url())
+    revoked = uow.write(guests.revoke_code, code, _join_base_url())
     if revoked is None:
         raise NotFoundError("no such invite code")
     return revoked
@@ -470,13 +472,10 @@ def admin_revoke_guest(guest_id: str) -> dict[str, Any]:
     """End a guest's session: their tokens stop working and their open live updates are
     told to close (docs/realtime.md#revocation). Idempotent."""
     require_admin()
-    revoked = database().write(guests.revoke_guest, parse_uuid(guest_id, "guest"))
+    revoked = uow.write(guests.revoke_guest, parse_uuid(guest_id, "guest"))
     if revoked is None:
         raise NotFoundError("no such guest")
-    guest, revoked_now = revoked
-    if revoked_now:
-        events.publish("GuestRevoked", realtime.guest_revoked_event(guest["id"], "admin"))
-    return guest
+    return revoked
 
 
 # ---------------------------------------------------------------- orders (guests)
@@ -498,31 +497,28 @@ def place_order() -> Response:
     guest_id, name = orderer()
     body = parse(OrderRequest, request_json())
     key = parse_idempotency_key(app.current_request.headers.get("idempotency-key"))
-    placement = orders.place_order(database(), guest_id, name, body, key)
+    placement = orders.place_order(uow, guest_id, name, body, key)
     if not placement.created:  # a retry: the same order again, nothing new happened
         return Response(placement.order, status_code=200, headers={"Idempotent-Replayed": "true"})
-    events.publish("OrderPlaced", orders.placed_event(placement.order))  # after the commit
     return Response(placement.order, status_code=201)
 
 
 @app.route("/orders", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def list_my_orders() -> list[dict[str, Any]]:
     guest_id, _ = orderer()
-    return database().read(orders.list_my_orders, guest_id)
+    return uow.read(orders.list_my_orders, guest_id)
 
 
 @app.route("/orders/{order_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def get_my_order(order_id: str) -> dict[str, Any]:
     guest_id, _ = orderer()
-    return database().read(orders.get_my_order, guest_id, parse_uuid(order_id, "order"))
+    return uow.read(orders.get_my_order, guest_id, parse_uuid(order_id, "order"))
 
 
 @app.route("/orders/{order_id}/cancel", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def cancel_my_order(order_id: str) -> dict[str, Any]:
     guest_id, _ = orderer()
-    change = database().write(orders.cancel_my_order, guest_id, parse_uuid(order_id, "order"))
-    events.publish("OrderStatusChanged", change.event())
-    return change.order
+    return uow.write(orders.cancel_my_order, guest_id, parse_uuid(order_id, "order")).order
 
 
 # ---------------------------------------------------------------- admin: orders
@@ -532,63 +528,52 @@ def cancel_my_order(order_id: str) -> dict[str, Any]:
 def admin_list_orders() -> list[dict[str, Any]]:
     require_admin()
     query = parse(OrderListQuery, query_dict(app.current_request.query_params))
-    return database().read(orders.list_orders, query.status)
+    return uow.read(orders.list_orders, query.status)
 
 
 @app.route("/admin/orders/{order_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_order(order_id: str) -> dict[str, Any]:
     require_admin()
-    return database().read(orders.get_order, parse_uuid(order_id, "order"))
+    return uow.read(orders.get_order, parse_uuid(order_id, "order"))
 
 
 @app.route("/admin/orders/{order_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_move_order(order_id: str) -> dict[str, Any]:
     who = require_admin()
     body = parse(OrderStatusUpdate, request_json())
-    change = database().write(
+    change = uow.write(
         orders.transition,
         parse_uuid(order_id, "order"),
         body.status,
         body.reason,
         who.get("username") or who.get("userId", ""),
     )
-    events.publish("OrderStatusChanged", change.event())
     return change.order
 
 
 # ---------------------------------------------------------------- admin: menu
-# Drinks, sections and the ingredient catalog. Writes commit first; then every write that
-# changed something flushes the cached public menu and publishes its event (Drink* for
-# drinks, MenuChanged for sections and ingredients). Neither can fail the request (see
-# chalicelib/events.py, chalicelib/cache.py).
-
-
-def _menu_changed(event: str, data: dict[str, Any]) -> None:
-    # Flush first: the event makes guests refetch the menu, which must not hit the old cache.
-    # What a write makes stale is chalicelib/cache.py's table (WRITE_AFFECTS), by kind.
-    cache.after_write("drink" if event.startswith("Drink") else str(data["kind"]))
-    events.publish(event, data)
+# Drinks, sections and the ingredient catalog (chalicelib/catalog.py). Each write records
+# its event (Drink* for drinks, MenuChanged for sections and ingredients) and the cached
+# public reads it makes stale; the unit of work flushes, then publishes, after the commit.
 
 
 @app.route("/admin/drinks", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_drinks() -> list[dict[str, Any]]:
     require_admin()
-    return database().read(catalog.list_drinks, settings().image_base_url)
+    return uow.read(catalog.list_drinks, settings().image_base_url)
 
 
 @app.route("/admin/drinks", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_drink() -> Response:
     require_admin()
     body = parse(DrinkCreate, request_json())
-    drink = database().write(catalog.create_drink, body, settings().image_base_url)
-    _menu_changed("DrinkCreated", catalog.drink_event(drink))
-    return Response(drink, status_code=201)
+    return Response(uow.write(catalog.create_drink, body, settings().image_base_url), status_code=201)
 
 
 @app.route("/admin/drinks/{drink_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
-    drink = database().read(catalog.get_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
+    drink = uow.read(catalog.get_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
     if drink is None:
         raise NotFoundError("no such drink")
     return drink
@@ -599,34 +584,25 @@ def admin_update_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(drink_id, "drink")
     changes = parse(DrinkUpdate, request_json())
-    drink = database().write(catalog.update_drink, key, changes, settings().image_base_url)
-    _menu_changed("DrinkUpdated", catalog.drink_event(drink, sorted(changes.model_fields_set)))
-    return drink
+    return uow.write(catalog.update_drink, key, changes, settings().image_base_url)
 
 
 @app.route("/admin/drinks/{drink_id}", methods=["DELETE"], authorizer=token_authorizer, api_key_required=True)
 def admin_archive_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
-    drink, archived_now = database().write(
-        catalog.archive_drink, parse_uuid(drink_id, "drink"), settings().image_base_url
-    )
-    if archived_now:  # deleting twice changes nothing and announces nothing
-        _menu_changed("DrinkDeleted", catalog.drink_deleted_event(drink))
-    return drink
+    return uow.write(catalog.archive_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
 
 
 @app.route("/admin/sections", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_sections() -> list[dict[str, Any]]:
     require_admin()
-    return database().read(catalog.list_sections)
+    return uow.read(catalog.list_sections)
 
 
 @app.route("/admin/sections", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_section() -> Response:
     require_admin()
-    section = database().write(catalog.create_section, parse(SectionCreate, request_json()))
-    _menu_changed("MenuChanged", catalog.menu_changed_event("section", section, "created"))
-    return Response(section, status_code=201)
+    return Response(uow.write(catalog.create_section, parse(SectionCreate, request_json())), status_code=201)
 
 
 @app.route("/admin/sections/{section_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
@@ -634,33 +610,25 @@ def admin_update_section(section_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(section_id, "section")
     changes = parse(SectionUpdate, request_json())
-    section, changed = database().write(catalog.update_section, key, changes)
-    if changed:  # the same values again change nothing and announce nothing
-        _menu_changed("MenuChanged", catalog.menu_changed_event("section", section, "updated", changed))
-    return section
+    return uow.write(catalog.update_section, key, changes)
 
 
 @app.route("/admin/sections/{section_id}", methods=["DELETE"], authorizer=token_authorizer, api_key_required=True)
 def admin_archive_section(section_id: str) -> dict[str, Any]:
     require_admin()
-    section, archived_now = database().write(catalog.archive_section, parse_uuid(section_id, "section"))
-    if archived_now:
-        _menu_changed("MenuChanged", catalog.menu_changed_event("section", section, "archived"))
-    return section
+    return uow.write(catalog.archive_section, parse_uuid(section_id, "section"))
 
 
 @app.route("/admin/ingredients", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_ingredients() -> list[dict[str, Any]]:
     require_admin()
-    return database().read(catalog.list_ingredients)
+    return uow.read(catalog.list_ingredients)
 
 
 @app.route("/admin/ingredients", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_ingredient() -> Response:
     require_admin()
-    ingredient = database().write(catalog.create_ingredient, parse(IngredientCreate, request_json()))
-    _menu_changed("MenuChanged", catalog.menu_changed_event("ingredient", ingredient, "created"))
-    return Response(ingredient, status_code=201)
+    return Response(uow.write(catalog.create_ingredient, parse(IngredientCreate, request_json())), status_code=201)
 
 
 @app.route("/admin/ingredients/{ingredient_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
@@ -668,10 +636,7 @@ def admin_update_ingredient(ingredient_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(ingredient_id, "ingredient")
     changes = parse(IngredientUpdate, request_json())
-    ingredient, changed = database().write(catalog.update_ingredient, key, changes)
-    if changed:  # stock decides which drinks are available
-        _menu_changed("MenuChanged", catalog.menu_changed_event("ingredient", ingredient, "updated", changed))
-    return ingredient
+    return uow.write(catalog.update_ingredient, key, changes)
 
 
 # ---------------------------------------------------------------- admin: images
@@ -698,9 +663,7 @@ def admin_image_upload_url() -> dict[str, Any]:
 def admin_regenerate_picture(drink_id: str) -> Response:
     require_admin()
     key = parse_uuid(drink_id, "drink")
-    request = database().read(images.regeneration_request, key, stats.utcnow())
-    events.publish(images.PICTURE_REQUESTED, request)
-    return Response(request, status_code=202)
+    return Response(images.request_regeneration(uow, key, stats.utcnow()), status_code=202)
 
 
 @app.route(
@@ -710,11 +673,7 @@ def admin_use_photo(drink_id: str) -> dict[str, Any]:
     require_admin()
     key = parse_uuid(drink_id, "drink")
     body = parse(PhotoChoice, request_json())
-    changed = database().write(images.use_photo, key, body.image_key)
-    drink = database().read(catalog.get_drink, key, settings().image_base_url)
-    if changed:  # the picture handler makes its WebP variants from this event
-        _menu_changed("DrinkUpdated", catalog.drink_event(drink, ["image_key"]))
-    return drink
+    return uow.write(catalog.use_photo, key, body.image_key, settings().image_base_url)
 
 
 # ---------------------------------------------------------------- admin: stats
@@ -727,7 +686,7 @@ def admin_stats() -> dict[str, Any]:
     require_admin()
     now = stats.utcnow()
     since = stats.parse_since((app.current_request.query_params or {}).get("since"), now)
-    return database().read(stats.tonight, since, now)
+    return uow.read(stats.tonight, since, now)
 
 
 # ---------------------------------------------------------------- events: realtime

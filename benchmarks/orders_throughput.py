@@ -79,10 +79,11 @@ def _client(index: int, url: str, drink_ids: list[uuid.UUID], commands: Any, res
     from chalicelib import db as db_module
     from chalicelib import orders
     from chalicelib.db import Database
+    from chalicelib.uow import UnitOfWork
     from chalicelib.validation import OrderItemRequest, OrderRequest
 
     retries = getattr(db_module, "RETRIES", None)
-    db = Database()
+    db = UnitOfWork(Database())
     raw = psycopg.connect(url, autocommit=True)
     admin = psycopg.connect(url, autocommit=True)
     db.read(lambda conn: conn.execute("SELECT 1").fetchone())  # connect before any clock starts
@@ -119,7 +120,7 @@ def _client(index: int, url: str, drink_ids: list[uuid.UUID], commands: Any, res
             elapsed = time.perf_counter() - began
             results.put((kind, latencies, errors, retries.reset() if retries is not None else None, elapsed))
     finally:
-        db.close()
+        db.db.close()
         raw.close()
         admin.close()
 
@@ -220,10 +221,11 @@ def round_trips(drink_id: uuid.UUID) -> dict[str, Any]:
     """Round trips and statements per placement, one client, warm connections."""
     from chalicelib import orders
     from chalicelib.db import STATEMENTS, Database
+    from chalicelib.uow import UnitOfWork
     from chalicelib.validation import OrderItemRequest, OrderRequest
 
     with _traced_writer() as files:
-        db = Database()
+        db = UnitOfWork(Database())
         try:
             guest = uuid.uuid4()
             request = OrderRequest(items=[OrderItemRequest(drink_id=drink_id)])
@@ -236,7 +238,7 @@ def round_trips(drink_id: uuid.UUID) -> dict[str, Any]:
             orders.place_order(db, guest, "trips", request, "fresh")
             replay = (_round_trips(files), STATEMENTS.reset())
         finally:
-            db.close()
+            db.db.close()
     return {
         "new_order": fresh[0],
         "idempotent_replay": replay[0],

@@ -6,6 +6,7 @@ from typing import Any
 
 from psycopg import Connection
 
+from chalicelib.uow import Tx
 from chalicelib.validation import BarSettingsUpdate
 
 BAR_ID = "bar"
@@ -31,12 +32,15 @@ def changed_event(settings: dict[str, Any]) -> dict[str, Any]:
     return public_status(settings)
 
 
-def update_settings(conn: Connection[Any], changes: BarSettingsUpdate) -> dict[str, Any]:
+def update_settings(tx: Tx, changes: BarSettingsUpdate) -> dict[str, Any]:
     """Apply the fields given (validated at the edge) and return the settings now in force.
 
     Runs in the writer's transaction: order placement reads this row in its own
     transaction, so a limit changes for the next order, never halfway through one.
+    GET /bar is cached: guests must see open/closed now; open guest pages follow the
+    BarChanged event.
     """
+    conn = tx.conn
     current = get_settings(conn)
     new = {**current, **changes.model_dump(exclude_none=True)}
     row = conn.execute(
@@ -48,4 +52,8 @@ def update_settings(conn: Connection[Any], changes: BarSettingsUpdate) -> dict[s
            RETURNING is_open, message, max_queue, max_active_per_guest""",
         {"id": BAR_ID, **new},
     ).fetchone()
-    return dict(row)
+    updated = dict(row)
+    tx.stale("bar")
+    if changes.is_open is not None or changes.message is not None:
+        tx.record("BarChanged", changed_event(updated))
+    return updated

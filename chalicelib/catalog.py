@@ -1,8 +1,10 @@
 """The host's side of the menu: drinks, sections and the ingredient catalog (admin reads and writes).
 
-Every write function runs inside `database().write(...)` (one transaction, retried
-whole on a DSQL conflict), so it has no side effects beyond SQL: events and the cache
-flush happen in the view, after the commit.
+Every write function takes a `Tx` and runs inside `UnitOfWork.write(...)` (one
+transaction, retried whole on a DSQL conflict), so it has no side effects beyond SQL:
+it records its events (DrinkCreated/Updated/Deleted, MenuChanged) and which cached
+public reads it makes stale, and the unit of work carries both out after the commit
+(chalicelib/uow.py).
 
 Nothing is hard-deleted. Archiving a drink takes it off the public menu while old
 orders keep pointing at a real row; archiving a section is refused while it still
@@ -30,6 +32,7 @@ from chalicelib import images
 from chalicelib.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.menu import DRINK_COLUMNS, drink_from_row
 from chalicelib.recommend import ALLERGENS, FLAVOURS
+from chalicelib.uow import Tx
 from chalicelib.validation import (
     DrinkCreate,
     DrinkUpdate,
@@ -158,7 +161,9 @@ def _duplicate_drink(name: str) -> str:
     return f"a drink named {name!r} already exists (archived drinks count: unarchive it instead)"
 
 
-def create_drink(conn: Connection[Any], body: DrinkCreate, image_base_url: str) -> dict[str, Any]:
+def create_drink(tx: Tx, body: DrinkCreate, image_base_url: str) -> dict[str, Any]:
+    """A new drink on the menu: DrinkCreated (the photo prompt, its picture, live menus)."""
+    conn = tx.conn
     _lock_open_section(conn, body.section_id, "choose a section that is on the menu")
     recipe, links = _resolve_ingredients(conn, body.ingredients)
     with _unique(_duplicate_drink(body.name)):
@@ -186,17 +191,19 @@ def create_drink(conn: Connection[Any], body: DrinkCreate, image_base_url: str) 
             },
         ).fetchone()
     _write_links(conn, row["id"], links)
-    return _require_drink(conn, row["id"], image_base_url)
+    drink = _require_drink(conn, row["id"], image_base_url)
+    _drink_changed(tx, "DrinkCreated", drink_event(drink))
+    return drink
 
 
 # Body field -> column, for the fields stored as they come.
 _DRINK_PLAIN_COLUMNS = ("section_id", "description", "glass", "garnish", "abv", "image_key", "position")
 
 
-def update_drink(
-    conn: Connection[Any], drink_id: uuid.UUID, changes: DrinkUpdate, image_base_url: str
-) -> dict[str, Any]:
-    """Apply the fields sent; the drink as it is now. {"archived": false} unarchives."""
+def update_drink(tx: Tx, drink_id: uuid.UUID, changes: DrinkUpdate, image_base_url: str) -> dict[str, Any]:
+    """Apply the fields sent; the drink as it is now. {"archived": false} unarchives.
+    DrinkUpdated names the fields sent."""
+    conn = tx.conn
     current = conn.execute(
         "SELECT section_id, archived_at FROM drinks WHERE id = %s FOR UPDATE", (drink_id,)
     ).fetchone()
@@ -237,16 +244,44 @@ def update_drink(
         conn.execute(f"UPDATE drinks SET {', '.join(assignments)} WHERE id = %(id)s", params)
     if links is not None:
         _write_links(conn, drink_id, links)
-    return _require_drink(conn, drink_id, image_base_url)
+    drink = _require_drink(conn, drink_id, image_base_url)
+    _drink_changed(tx, "DrinkUpdated", drink_event(drink, sorted(changes.model_fields_set)))
+    return drink
 
 
-def archive_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> tuple[dict[str, Any], bool]:
-    """Take a drink off the menu (its row and its orders stay). (drink, whether it was on the menu)."""
-    archived = conn.execute(
+def archive_drink(tx: Tx, drink_id: uuid.UUID, image_base_url: str) -> dict[str, Any]:
+    """Take a drink off the menu (its row and its orders stay). Deleting twice changes
+    nothing and announces nothing."""
+    archived = tx.execute(
         "UPDATE drinks SET archived_at = now(), updated_at = now() WHERE id = %s AND archived_at IS NULL RETURNING id",
         (drink_id,),
     ).fetchone()
-    return _require_drink(conn, drink_id, image_base_url), archived is not None
+    drink = _require_drink(tx.conn, drink_id, image_base_url)
+    if archived is not None:
+        _drink_changed(tx, "DrinkDeleted", drink_deleted_event(drink))
+    return drink
+
+
+def use_photo(tx: Tx, drink_id: uuid.UUID, image_key: str, image_base_url: str) -> dict[str, Any]:
+    """"Use my photo instead" (docs/pictures.md): the uploaded photo becomes the drink's
+    picture; the picture handler makes its WebP variants from the DrinkUpdated event."""
+    changed = images.use_photo(tx.conn, drink_id, image_key)
+    drink = _require_drink(tx.conn, drink_id, image_base_url)
+    if changed:
+        _drink_changed(tx, "DrinkUpdated", drink_event(drink, ["image_key"]))
+    return drink
+
+
+def _drink_changed(tx: Tx, event_type: str, data: dict[str, Any]) -> None:
+    """A drink write: the public drink reads are stale, and the event says what changed."""
+    tx.stale("drink")
+    tx.record(event_type, data)
+
+
+def _menu_changed(tx: Tx, kind: str, entity: dict[str, Any], change: str, changed: list[str] | None = None) -> None:
+    """A section or ingredient write: its public reads are stale; MenuChanged tells live menus."""
+    tx.stale(kind)
+    tx.record("MenuChanged", menu_changed_event(kind, entity, change, changed))
 
 
 def drink_event(drink: dict[str, Any], changed: list[str] | None = None) -> dict[str, Any]:
@@ -324,7 +359,8 @@ def _duplicate_section(name: str) -> str:
     return f"a section named {name!r} already exists (archived sections count: unarchive it instead)"
 
 
-def create_section(conn: Connection[Any], body: SectionCreate) -> dict[str, Any]:
+def create_section(tx: Tx, body: SectionCreate) -> dict[str, Any]:
+    conn = tx.conn
     with _unique(_duplicate_section(body.name)):
         row = conn.execute(
             """INSERT INTO sections (name, name_key, description, position)
@@ -338,7 +374,9 @@ def create_section(conn: Connection[Any], body: SectionCreate) -> dict[str, Any]
                 "position": body.position,
             },
         ).fetchone()
-    return _require_section(conn, row["id"])
+    section = _require_section(conn, row["id"])
+    _menu_changed(tx, "section", section, "created")
+    return section
 
 
 def _refuse_if_holding_drinks(conn: Connection[Any], section_id: uuid.UUID, name: str) -> None:
@@ -362,17 +400,16 @@ def _lock_section(conn: Connection[Any], section_id: uuid.UUID) -> dict[str, Any
     return row
 
 
-def update_section(
-    conn: Connection[Any], section_id: uuid.UUID, changes: SectionUpdate
-) -> tuple[dict[str, Any], list[str]]:
-    """Apply the fields sent. (section, the fields whose value really changed): a write
-    that changes nothing is not announced (see app.py, MenuChanged)."""
+def update_section(tx: Tx, section_id: uuid.UUID, changes: SectionUpdate) -> dict[str, Any]:
+    """Apply the fields sent. Only the fields whose value really changed are announced;
+    a write that changes nothing is not announced at all."""
+    conn = tx.conn
     current = _lock_section(conn, section_id)
     fields = changes.changes()
     stored = {**current, "archived": current["archived_at"] is not None}
     changed = sorted(name for name, value in fields.items() if stored[name] != value)
     if not changed:
-        return _require_section(conn, section_id), []
+        return _require_section(conn, section_id)
     if fields.get("archived") and current["archived_at"] is None:
         _refuse_if_holding_drinks(conn, section_id, current["name"])
     assignments = ["updated_at = now()"]
@@ -389,20 +426,23 @@ def update_section(
         params["archived"] = fields["archived"]
     with _unique(_duplicate_section(fields.get("name", ""))):
         conn.execute(f"UPDATE sections SET {', '.join(assignments)} WHERE id = %(id)s", params)
-    return _require_section(conn, section_id), changed
+    section = _require_section(conn, section_id)
+    _menu_changed(tx, "section", section, "updated", changed)
+    return section
 
 
-def archive_section(conn: Connection[Any], section_id: uuid.UUID) -> tuple[dict[str, Any], bool]:
-    """DELETE of a section: refused (409) while it holds active drinks, else archived.
-
-    Soft: archived drinks keep pointing at it. (section, whether it was on the menu).
-    """
+def archive_section(tx: Tx, section_id: uuid.UUID) -> dict[str, Any]:
+    """DELETE of a section: refused (409) while it holds active drinks, else archived
+    (announced the first time only). Soft: archived drinks keep pointing at it."""
+    conn = tx.conn
     current = _lock_section(conn, section_id)
     if current["archived_at"] is not None:
-        return _require_section(conn, section_id), False
+        return _require_section(conn, section_id)
     _refuse_if_holding_drinks(conn, section_id, current["name"])
     conn.execute("UPDATE sections SET archived_at = now(), updated_at = now() WHERE id = %s", (section_id,))
-    return _require_section(conn, section_id), True
+    section = _require_section(conn, section_id)
+    _menu_changed(tx, "section", section, "archived")
+    return section
 
 
 # ---------------------------------------------------------------- ingredients
@@ -484,7 +524,8 @@ def _traits_of(body: IngredientCreate) -> dict[str, Any]:
     }
 
 
-def create_ingredient(conn: Connection[Any], body: IngredientCreate) -> dict[str, Any]:
+def create_ingredient(tx: Tx, body: IngredientCreate) -> dict[str, Any]:
+    conn = tx.conn
     with _unique(_duplicate_ingredient(body.name)):
         row = conn.execute(
             """INSERT INTO ingredients (name, name_key, category, in_stock) VALUES (%s, %s, %s, %s)
@@ -492,7 +533,9 @@ def create_ingredient(conn: Connection[Any], body: IngredientCreate) -> dict[str
             (body.name, body.name.lower(), body.category.value, body.in_stock),
         ).fetchone()
     _write_traits(conn, row["id"], _traits_of(body))
-    return _require_ingredient(conn, row["id"])
+    ingredient = _require_ingredient(conn, row["id"])
+    _menu_changed(tx, "ingredient", ingredient, "created")
+    return ingredient
 
 
 def _trait_changes(current: dict[str, Any], fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -525,12 +568,11 @@ def _trait_changes(current: dict[str, Any], fields: dict[str, Any]) -> tuple[dic
     return columns, changed
 
 
-def update_ingredient(
-    conn: Connection[Any], ingredient_id: uuid.UUID, changes: IngredientUpdate
-) -> tuple[dict[str, Any], list[str]]:
+def update_ingredient(tx: Tx, ingredient_id: uuid.UUID, changes: IngredientUpdate) -> dict[str, Any]:
     """Stock, name, category, taste, contents. Stock decides the availability of every drink
-    that needs it; contents decide allergens and alcohol-free.
-    (ingredient, the fields whose value really changed; empty: nothing was written)."""
+    that needs it; contents decide allergens and alcohol-free. Announces the fields whose
+    value really changed; nothing written, nothing announced."""
+    conn = tx.conn
     locked = conn.execute(
         "SELECT name, name_key, category, in_stock FROM ingredients WHERE id = %s FOR UPDATE", (ingredient_id,)
     ).fetchone()
@@ -543,7 +585,7 @@ def update_ingredient(
     changed = sorted(name for name, value in plain.items() if stored[name] != getattr(value, "value", value))
     traits, traits_changed = _trait_changes(current, fields)
     if not changed and not traits_changed:
-        return _require_ingredient(conn, ingredient_id), []
+        return _require_ingredient(conn, ingredient_id)
     if changed:
         assignments = ["updated_at = now()"]
         params: dict[str, Any] = {"id": ingredient_id}
@@ -562,7 +604,9 @@ def update_ingredient(
             _rename_in_recipes(conn, ingredient_id, current["name_key"], plain["name"])
     if traits_changed:
         _write_traits(conn, ingredient_id, traits)
-    return _require_ingredient(conn, ingredient_id), sorted(changed + traits_changed)
+    ingredient = _require_ingredient(conn, ingredient_id)
+    _menu_changed(tx, "ingredient", ingredient, "updated", sorted(changed + traits_changed))
+    return ingredient
 
 
 def _rename_in_recipes(conn: Connection[Any], ingredient_id: uuid.UUID, old_key: str, new_name: str) -> None:

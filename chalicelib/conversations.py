@@ -18,9 +18,9 @@ from psycopg import Connection
 
 from chalicelib import bartender, menu, orders, profiles
 from chalicelib.bartender_tools import Context
-from chalicelib.db import Database
 from chalicelib.errors import BartenderOff, NotFoundError, TooManyMessages
 from chalicelib.recommend import History, MenuDrink, TasteProfile
+from chalicelib.uow import UnitOfWork
 from chalicelib.validation import ProfileUpdate
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def profile_update(before: TasteProfile, after: TasteProfile) -> ProfileUpdate |
 
 
 def handle_message(
-    db: Database,
+    uow: UnitOfWork,
     guest_id: uuid.UUID,
     message: str,
     conversation_id: uuid.UUID | None,
@@ -210,13 +210,13 @@ def handle_message(
     engine_factory: Any,
 ) -> dict[str, Any]:
     """POST /bartender/messages. `engine_factory(tokens_left)` picks the engine."""
-    inputs = db.read(load_turn, guest_id, conversation_id, image_base_url)
+    inputs = uow.read(load_turn, guest_id, conversation_id, image_base_url)
     if not inputs.enabled:
-        raise BartenderOff("the host turned the bartender off")
+        raise BartenderOff()
     if conversation_id is not None and not inputs.conversation_found:
         raise NotFoundError("no such conversation")
     if inputs.recent_messages >= RATE_LIMIT_MESSAGES:
-        raise TooManyMessages(f"{inputs.recent_messages} messages in the last minute")
+        raise TooManyMessages()
     profile = TasteProfile.from_dict(inputs.profile)
     ctx = Context(
         guest_id=str(guest_id),
@@ -228,5 +228,5 @@ def handle_message(
     engine = engine_factory(inputs.budget - inputs.tokens_tonight, inputs.catalog_names)
     turn = bartender.respond(engine, ctx, message, inputs.history, inputs.catalog_names)
     update = profile_update(profile, ctx.effective_profile)
-    stored_id = db.write(record_turn, guest_id, conversation_id, message, turn, update)
+    stored_id = uow.write(record_turn, guest_id, conversation_id, message, turn, update)
     return bartender.reply_json(str(stored_id), turn)

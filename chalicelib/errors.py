@@ -1,73 +1,113 @@
-"""Errors the API returns, as Chalice view errors.
+"""The domain's errors: plain exceptions, with no web framework below the edge.
 
-Chalice turns a raised `ChaliceViewError` into `{"Code": <class name>, "Message": ...}`
-with the class's status, so each class name here is an error Code of the API contract.
-Domain functions raise these; they never build HTTP responses themselves.
+Each class name is an error Code of the API contract. A domain function raises one with a
+precise message; the edge (app.py, `at_the_edge`) turns it into
+`{"Code": <class name>, "Message": <message>}` with the class's `status` and `headers`,
+once, for every route. Nothing here imports Chalice (tests/test_layers.py checks it).
 """
 
 from __future__ import annotations
 
-from chalice import (
-    BadRequestError,
-    ChaliceViewError,
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    UnauthorizedError,
-)
+from typing import ClassVar
 
 __all__ = [
     "BadRequestError",
     "BarClosed",
+    "BartenderOff",
     "ConflictError",
+    "DomainError",
     "DrinkUnavailable",
-    "IdempotencyKeyReused",
-    "QueueFull",
-    "TooManyActiveOrders",
     "ForbiddenError",
+    "IdempotencyKeyReused",
     "NotFoundError",
+    "QueueFull",
     "ServiceUnavailableError",
+    "TooManyActiveOrders",
+    "TooManyMessages",
     "UnauthorizedError",
 ]
 
 
-class ServiceUnavailableError(ChaliceViewError):
-    STATUS_CODE = 503
+class DomainError(Exception):
+    """A request the domain refuses. `status` is the HTTP status the edge answers with;
+    `default_message` is used when the error is raised without one."""
+
+    status: ClassVar[int] = 400
+    headers: ClassVar[dict[str, str]] = {}
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.default_message or type(self).__name__)
+
+    @property
+    def message(self) -> str:
+        return str(self)
 
 
-# ---------------------------------------------------------------- orders: refusals (409)
+class BadRequestError(DomainError):
+    status = 400
+
+
+class UnauthorizedError(DomainError):
+    status = 401
+
+
+class ForbiddenError(DomainError):
+    status = 403
+
+
+class NotFoundError(DomainError):
+    status = 404
+
+
+class ConflictError(DomainError):
+    status = 409
+
+
+class ServiceUnavailableError(DomainError):
+    status = 503
+    headers = {"Retry-After": "2"}
+
+
+# ---------------------------------------------------------------- orders: refusals
 # Each is an error Code of the contract, so a client can tell why an order was refused.
 
 
-class BarClosed(ChaliceViewError):
-    STATUS_CODE = 409
+class BarClosed(DomainError):
+    status = 409
 
 
-class QueueFull(ChaliceViewError):
-    STATUS_CODE = 409
+class QueueFull(DomainError):
+    status = 409
 
 
-class TooManyActiveOrders(ChaliceViewError):
-    STATUS_CODE = 409
+class TooManyActiveOrders(DomainError):
+    status = 409
 
 
-class DrinkUnavailable(ChaliceViewError):
-    STATUS_CODE = 409
+class DrinkUnavailable(DomainError):
+    status = 409
 
 
-class IdempotencyKeyReused(ChaliceViewError):
+class IdempotencyKeyReused(DomainError):
     """The same Idempotency-Key was sent again with a different order (RFC draft: 422)."""
 
-    STATUS_CODE = 422
+    status = 422
 
 
-# ---------------------------------------------------------------- plain domain errors
-# Not Chalice errors: app.py's EDGE_ERRORS maps each to its status, once, for every route.
+# ---------------------------------------------------------------- the bartender
 
 
-class BartenderOff(Exception):
-    """The host turned the chat bartender off (409)."""
+class BartenderOff(DomainError):
+    """The host turned the chat bartender off."""
+
+    status = 409
+    default_message = "The bartender is off tonight; the menu and ordering still work."
 
 
-class TooManyMessages(Exception):
-    """A guest sent the bartender too many messages in a short time (429)."""
+class TooManyMessages(DomainError):
+    """A guest sent the bartender too many messages in a short time."""
+
+    status = 429
+    headers = {"Retry-After": "30"}
+    default_message = "That's a lot of messages: try again in a minute."

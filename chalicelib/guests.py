@@ -33,6 +33,7 @@ from psycopg import Connection
 from psycopg import errors as pg_errors
 
 from chalicelib.errors import ForbiddenError
+from chalicelib.uow import Tx
 
 # Crockford's base32: digits and letters without I, L, O, U (no misreading 1/I/L, 0/O).
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -105,9 +106,9 @@ def _code_view(row: dict[str, Any], base_url: str) -> dict[str, Any]:
 
 
 def create_code(
-    conn: Connection[Any], *, expires_in_hours: int, max_uses: int, note: str, created_by: str, base_url: str
+    tx: Tx, *, expires_in_hours: int, max_uses: int, note: str, created_by: str, base_url: str
 ) -> dict[str, Any]:
-    row = conn.execute(
+    row = tx.execute(
         f"""
         INSERT INTO registration_codes AS c (code, note, max_uses, expires_at, created_by)
         VALUES (%s, %s, %s, now() + %s, %s)
@@ -127,13 +128,13 @@ def list_codes(conn: Connection[Any], base_url: str) -> list[dict[str, Any]]:
     return [_code_view(row, base_url) for row in rows]
 
 
-def revoke_code(conn: Connection[Any], raw_code: str, base_url: str) -> dict[str, Any] | None:
+def revoke_code(tx: Tx, raw_code: str, base_url: str) -> dict[str, Any] | None:
     """Revoke a code (idempotent); None when there is no such code. Guests it
     already admitted keep their sessions: revoking stops new registrations."""
     code = normalize_code(raw_code)
     if code is None:
         return None
-    row = conn.execute(
+    row = tx.execute(
         f"""
         UPDATE registration_codes AS c SET revoked_at = coalesce(c.revoked_at, now())
         WHERE c.code = %s
@@ -163,12 +164,13 @@ def _new_refresh_token(conn: Connection[Any], guest_id: Any, family_id: Any) -> 
     return token
 
 
-def register(conn: Connection[Any], raw_code: str, name: str) -> tuple[dict[str, Any], str]:
+def register(tx: Tx, raw_code: str, name: str) -> tuple[dict[str, Any], str]:
     """Redeem `raw_code` for a new guest called `name` (already validated).
 
     Returns the guest and a new refresh token; raises ForbiddenError (one message for
-    every reason) when the code cannot be redeemed. Runs inside `database().write`.
+    every reason) when the code cannot be redeemed. Runs inside `UnitOfWork.write`.
     """
+    conn = tx.conn
     code = normalize_code(raw_code)
     if code is None:
         raise ForbiddenError(INVALID_CODE_MESSAGE)
@@ -222,11 +224,13 @@ class Refresh(NamedTuple):
     ended_guest_id: str | None = None
 
 
-def refresh_session(conn: Connection[Any], refresh_token: str) -> Refresh:
+def refresh_session(tx: Tx, refresh_token: str) -> Refresh:
     """`refresh`, also saying whether a reuse ended the guest's session. A guest has
     one refresh family (one per registration), so the family dying ends the guest:
     `guests.revoked_at` is set too, and the authorizers refuse the access tokens still
-    out there, instead of honouring them until they expire."""
+    out there, instead of honouring them until they expire; GuestRevoked cuts their
+    live updates."""
+    conn = tx.conn
     token_hash = hash_token(refresh_token)
     used = conn.execute(
         """
@@ -251,7 +255,10 @@ def refresh_session(conn: Connection[Any], refresh_token: str) -> Refresh:
                 "UPDATE guests SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL RETURNING id",
                 (known["guest_id"],),
             ).fetchone()
-            return Refresh(None, str(ended["id"]) if ended else None)
+            if ended is None:
+                return Refresh(None)
+            tx.record("GuestRevoked", revoked_event(ended["id"], "refresh_reuse"))
+            return Refresh(None, str(ended["id"]))
         return Refresh(None)
     guest = conn.execute(
         "SELECT id, name, created_at FROM guests WHERE id = %s AND revoked_at IS NULL", (used["guest_id"],)
@@ -271,10 +278,23 @@ def get_guest(conn: Connection[Any], guest_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def revoke_guest(conn: Connection[Any], guest_id: uuid.UUID) -> tuple[dict[str, Any], bool] | None:
+# Why a guest's session ended (GuestRevoked's `reason`).
+REVOKE_REASONS = ("admin", "refresh_reuse")
+
+
+def revoked_event(guest_id: Any, reason: str) -> dict[str, Any]:
+    """The GuestRevoked event's data (chalicelib/realtime.py closes the guest's channel)."""
+    if reason not in REVOKE_REASONS:
+        raise ValueError(f"unknown revocation reason {reason!r}")
+    return {"guest_id": str(guest_id), "reason": reason}
+
+
+def revoke_guest(tx: Tx, guest_id: uuid.UUID) -> dict[str, Any] | None:
     """End a guest's session (idempotent): the guest and every refresh token they hold.
-    Returns the guest and whether this call revoked them; None when there is no such
-    guest. Their orders stay (the bar still makes what was ordered)."""
+    Returns the guest; None when there is no such guest. Their orders stay (the bar
+    still makes what was ordered); their open live updates are told to close
+    (GuestRevoked, docs/realtime.md#revocation)."""
+    conn = tx.conn
     guest = conn.execute("SELECT id, name, created_at, revoked_at FROM guests WHERE id = %s", (guest_id,)).fetchone()
     if guest is None:
         return None
@@ -294,7 +314,9 @@ def revoke_guest(conn: Connection[Any], guest_id: uuid.UUID) -> tuple[dict[str, 
         "created_at": _iso(guest["created_at"]),
         "revoked_at": _iso(guest["revoked_at"]),
     }
-    return view, revoked_now
+    if revoked_now:
+        tx.record("GuestRevoked", revoked_event(guest["id"], "admin"))
+    return view
 
 
 def guest_is_active(conn: Connection[Any], guest_id: str) -> bool:

@@ -43,8 +43,8 @@ from psycopg import Connection
 
 from chalicelib import aws, events
 from chalicelib.config import settings
-from chalicelib.db import database
 from chalicelib.errors import BadRequestError, ConflictError, NotFoundError
+from chalicelib.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -346,13 +346,22 @@ def load_menu_for_illustrations(conn: Connection[Any]) -> list[dict[str, Any]]:
     ).fetchall()
 
 
-def save_variants(conn: Connection[Any], drink_id: uuid.UUID, source_key: str, stored: dict[str, Any]) -> bool:
+def save_variants(tx: Tx, drink_id: uuid.UUID, source_key: str, stored: dict[str, Any]) -> bool:
     """Record the variants of `source_key`, if it is still the drink's photo."""
-    row = conn.execute(
+    row = tx.execute(
         "UPDATE drinks SET image_variants_json = %s WHERE id = %s AND image_key = %s RETURNING id",
         (json.dumps(stored), drink_id, source_key),
     ).fetchone()
-    return row is not None
+    if row is None:
+        return False
+    _picture_changed(tx, drink_id)
+    return True
+
+
+def _picture_changed(tx: Tx, drink_id: uuid.UUID | str) -> None:
+    """The public menu shows another picture: its drink reads are stale, live menus refetch."""
+    tx.stale("drink")
+    tx.record(DRINK_UPDATED, {"drink_id": str(drink_id), "changed": PICTURE_CHANGED})
 
 
 @dataclass(frozen=True)
@@ -370,9 +379,10 @@ class Job:
         return generated_key(self.drink_id, self.prompt_version, self.attempt)
 
 
-def claim_job(conn: Connection[Any], job: Job, night: dt.date, cap: int, model_id: str) -> str:
+def claim_job(tx: Tx, job: Job, night: dt.date, cap: int, model_id: str) -> str:
     """Start a generation: "new" (budget taken), "retry" (an earlier delivery started it and
     took the budget), or its final status ("done", "capped", "superseded")."""
+    conn = tx.conn
     row = conn.execute(
         "SELECT status FROM picture_jobs WHERE drink_id = %s AND prompt_version = %s AND attempt = %s FOR UPDATE",
         (job.drink_id, job.prompt_version, job.attempt),
@@ -394,9 +404,10 @@ def claim_job(conn: Connection[Any], job: Job, night: dt.date, cap: int, model_i
     return "new" if taken is not None else "capped"
 
 
-def finish_job(conn: Connection[Any], job: Job, generated: dict[str, Any]) -> bool:
+def finish_job(tx: Tx, job: Job, generated: dict[str, Any]) -> bool:
     """Mark the job done and attach the picture, unless the host uploaded a photo (it
     always wins) or a later attempt is already attached. Whether it was attached."""
+    conn = tx.conn
     conn.execute(
         """UPDATE picture_jobs SET status = 'done', image_key = %s, finished_at = now()
            WHERE drink_id = %s AND prompt_version = %s AND attempt = %s""",
@@ -409,12 +420,16 @@ def finish_job(conn: Connection[Any], job: Job, generated: dict[str, Any]) -> bo
         return False
     current = _load(row["generated_image_json"]) or {}
     if current.get("prompt_version") == job.prompt_version and int(current.get("attempt") or 0) >= job.attempt:
-        return current.get("attempt") == job.attempt and current.get("key") == generated["key"]
-    conn.execute(
-        "UPDATE drinks SET generated_image_json = %s, updated_at = now() WHERE id = %s",
-        (json.dumps(generated), job.drink_id),
-    )
-    return True
+        attached = current.get("attempt") == job.attempt and current.get("key") == generated["key"]
+    else:
+        conn.execute(
+            "UPDATE drinks SET generated_image_json = %s, updated_at = now() WHERE id = %s",
+            (json.dumps(generated), job.drink_id),
+        )
+        attached = True
+    if attached:
+        _picture_changed(tx, job.drink_id)
+    return attached
 
 
 def tonight_used(conn: Connection[Any], night: dt.date) -> int:
@@ -459,6 +474,14 @@ def regeneration_request(conn: Connection[Any], drink_id: uuid.UUID, now: dt.dat
     }
 
 
+def request_regeneration(uow: UnitOfWork, drink_id: uuid.UUID, now: dt.datetime) -> dict[str, Any]:
+    """"Regenerate": another AI photo with a new seed, made by the picture handler
+    (PictureRequested); answered at once with what was asked for."""
+    request = uow.read(regeneration_request, drink_id, now)
+    uow.announce(PICTURE_REQUESTED, request)
+    return request
+
+
 def use_photo(conn: Connection[Any], drink_id: uuid.UUID, image_key: str) -> bool:
     """"Use my photo instead": the uploaded photo becomes the drink's picture (it wins over
     the generated one, which is kept). Whether the photo changed."""
@@ -480,14 +503,6 @@ def use_photo(conn: Connection[Any], drink_id: uuid.UUID, image_key: str) -> boo
 # ------------------------------------------------------------------ the handler's steps
 
 
-def _announce(drink_id: uuid.UUID | str) -> None:
-    """After the commit: the public menu changed (cache, then live menus)."""
-    from chalicelib import cache, events
-
-    cache.flush_menu_cache()
-    events.publish(DRINK_UPDATED, {"drink_id": str(drink_id), "changed": PICTURE_CHANGED})
-
-
 def write_illustration(s3: Any, bucket: str, row: dict[str, Any], categories: dict[str, str]) -> str:
     from chalicelib import illustrations
 
@@ -497,20 +512,20 @@ def write_illustration(s3: Any, bucket: str, row: dict[str, Any], categories: di
     return key
 
 
-def ensure_illustrations(s3: Any = None, bucket: str | None = None) -> int:
+def ensure_illustrations(s3: Any = None, bucket: str | None = None, uow: UnitOfWork | None = None) -> int:
     """Draw every drink on the menu into the bucket (the seed's drinks never had a
     DrinkCreated): `make local` runs it at start. Same bytes under the same key, so
     running it again changes nothing. Returns how many were written."""
     s3 = s3 if s3 is not None else aws.client("s3")
     bucket = bucket or settings().media_bucket
-    rows = database().read(load_menu_for_illustrations)
+    rows = (uow or UnitOfWork()).read(load_menu_for_illustrations)
     for row in rows:
         categories = dict(pair.split("=", 1) for pair in row["categories"].split("|") if "=" in pair)
         write_illustration(s3, bucket, row, categories)
     return len(rows)
 
 
-def resize_photo(s3: Any, bucket: str, row: dict[str, Any]) -> str:
+def resize_photo(uow: UnitOfWork, s3: Any, bucket: str, row: dict[str, Any]) -> str:
     """WebP variants of the drink's uploaded photo, unless it has them already."""
     source_key = row["image_key"]
     stored = _load(row.get("image_variants_json")) or {}
@@ -532,20 +547,22 @@ def resize_photo(s3: Any, bucket: str, row: dict[str, Any]) -> str:
         put_object(s3, bucket, key, data, "image/webp")
         variants.append({"width": width, "key": key, "bytes": len(data)})
     record = {"source_key": source_key, "width": resized.width, "height": resized.height, "variants": variants}
-    if not database().write(save_variants, row["id"], source_key, record):
+    if not uow.write(save_variants, row["id"], source_key, record):
         return "photo_replaced"  # a newer photo arrived meanwhile; its own event resizes it
-    _announce(row["id"])
     return "resized"
 
 
-def handle_drink_changed(detail: dict[str, Any], *, s3: Any = None, bucket: str | None = None) -> str:
+def handle_drink_changed(
+    detail: dict[str, Any], *, s3: Any = None, bucket: str | None = None, uow: UnitOfWork | None = None
+) -> str:
     """DrinkCreated / DrinkUpdated: the illustration, and the uploaded photo's variants."""
     data = detail.get("data") or {}
     changed = data.get("changed")
     if changed == PICTURE_CHANGED:
         return "ignored"  # our own announcement
     drink_id = _drink_id(data)
-    row = database().read(load_drink, drink_id)
+    uow = uow or UnitOfWork()
+    row = uow.read(load_drink, drink_id)
     if row is None or row["archived_at"] is not None:
         return "skipped"
     bucket = bucket or _bucket()
@@ -555,7 +572,7 @@ def handle_drink_changed(detail: dict[str, Any], *, s3: Any = None, bucket: str 
         write_illustration(s3, bucket, row, row["categories"])
         outcomes.append("illustrated")
     if row["image_key"]:
-        outcomes.append(resize_photo(s3, bucket, row))
+        outcomes.append(resize_photo(uow, s3, bucket, row))
     return "+".join(outcomes) or "unchanged"
 
 
@@ -566,6 +583,7 @@ def handle_generation(
     s3: Any = None,
     bucket: str | None = None,
     now: dt.datetime | None = None,
+    uow: UnitOfWork | None = None,
 ) -> str:
     """PhotoPromptWritten / PictureRequested: an AI photo for the drink. Returns what
     happened: "generated" (attached), "generated_not_attached" (a photo was uploaded
@@ -576,7 +594,8 @@ def handle_generation(
     if not config.image_generation:
         log.info("AI photo skipped: generation is off for this stage", extra={"drink_id": str(drink_id)})
         return "off"
-    row = database().read(load_drink, drink_id)
+    uow = uow or UnitOfWork()
+    row = uow.read(load_drink, drink_id)
     if row is None or row["archived_at"] is not None or not row["photo_prompt"]:
         return "skipped"
     if row["image_key"]:
@@ -590,7 +609,7 @@ def handle_generation(
         raise MalformedEvent(f"attempt must be a number: {data.get('attempt')!r}") from None
     job = Job(drink_id, version, attempt)
     now = now or dt.datetime.now(dt.UTC)
-    claim = database().write(claim_job, job, party_night(now), config.image_nightly_cap, config.image_model_id)
+    claim = uow.write(claim_job, job, party_night(now), config.image_nightly_cap, config.image_model_id)
     if claim in ("done", "capped", "superseded"):
         return "exists" if claim == "done" else claim
     model = model if model is not None else NovaCanvas(config.image_model_id)
@@ -615,13 +634,12 @@ def handle_generation(
         "variants": variants,
         "created_at": now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
     }
-    attached = database().write(finish_job, job, generated)
+    attached = uow.write(finish_job, job, generated)
     log.info(
         "AI photo generated",
         extra={"drink_id": str(drink_id), "key": job.key, "seed": job.seed, "attached": attached, "attempt": attempt},
     )
     if attached:
-        _announce(drink_id)
         return "generated"
     return "generated_not_attached"
 

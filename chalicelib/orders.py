@@ -25,7 +25,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from psycopg import Connection
 from psycopg import errors as pg_errors
@@ -40,6 +40,7 @@ from chalicelib.errors import (
     QueueFull,
     TooManyActiveOrders,
 )
+from chalicelib.uow import Tx, UnitOfWork
 from chalicelib.validation import OrderRequest, OrderStatus
 
 # Orders the bar still has to make: what the queue limit counts.
@@ -67,14 +68,6 @@ SERIAL_SLOT = 0
 _pick = random.Random()
 MY_ORDERS_LIMIT = 50
 ADMIN_LIST_LIMIT = 200
-
-
-class Runner(Protocol):
-    """What `chalicelib.db.Database` offers: a read and a write transaction runner."""
-
-    def read(self, fn: Any, *args: Any, **kwargs: Any) -> Any: ...
-
-    def write(self, fn: Any, *args: Any, **kwargs: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -277,7 +270,7 @@ def _order_by_key(conn: Connection[Any], guest_id: uuid.UUID, key: str) -> dict[
 
 
 def place_order(
-    db: Runner,
+    uow: UnitOfWork,
     guest_id: uuid.UUID,
     guest_name: str,
     request: OrderRequest,
@@ -291,12 +284,12 @@ def place_order(
     """
     fingerprint = request_fingerprint(request)
     try:
-        order = db.write(_place, guest_id, guest_name, request, idempotency_key, fingerprint)
+        order = uow.write(_place, guest_id, guest_name, request, idempotency_key, fingerprint)
         return Placement(order, created=True)
     except (_AlreadyPlaced, pg_errors.UniqueViolation):
         if idempotency_key is None:
             raise
-    existing = db.read(_order_by_key, guest_id, idempotency_key)
+    existing = uow.read(_order_by_key, guest_id, idempotency_key)
     if existing is None:  # pragma: no cover - the key was just seen committed
         raise ConflictError("the order with this Idempotency-Key could not be read; retry")
     if existing.pop("_request_hash") != fingerprint:
@@ -395,7 +388,7 @@ VALUES (%(order_id)s, 'pending', %(changed_by)s::text, now())"""
 
 
 def _place(
-    conn: Connection[Any],
+    tx: Tx,
     guest_id: uuid.UUID,
     guest_name: str,
     request: OrderRequest,
@@ -406,6 +399,7 @@ def _place(
     claim a queue slot and a pickup number, insert the order, its items and its history.
     Nothing waits for anything in between; a refusal found in the answers rolls it all
     back (db.write), so a refused order writes nothing and holds no slot or number."""
+    conn = tx.conn
     order_id = uuid.uuid4()
     params: dict[str, Any] = {
         "order_id": order_id,
@@ -471,9 +465,11 @@ def _place(
         for item in request.items
     ]
     history = [{"status": "pending", "at": _iso(row["created_at"]), "reason": ""}]
-    return _order_from_row(
+    order = _order_from_row(
         {**row, "id": order_id, "guest_id": guest_id, "status": "pending", "notes": request.notes}, items, history
     )
+    tx.record("OrderPlaced", placed_event(order))
+    return order
 
 
 def _check_drinks(state: dict[str, Any], drink_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, str], str]:
@@ -497,10 +493,10 @@ def _check_drinks(state: dict[str, Any], drink_ids: list[uuid.UUID]) -> tuple[di
 # ---------------------------------------------------------------- moving an order
 
 
-def cancel_my_order(conn: Connection[Any], guest_id: uuid.UUID, order_id: uuid.UUID) -> StatusChange:
+def cancel_my_order(tx: Tx, guest_id: uuid.UUID, order_id: uuid.UUID) -> StatusChange:
     """A guest may take back an order the bar has not started on."""
     return _change_status(
-        conn,
+        tx,
         order_id,
         OrderStatus.CANCELLED.value,
         reason="cancelled by the guest",
@@ -511,15 +507,15 @@ def cancel_my_order(conn: Connection[Any], guest_id: uuid.UUID, order_id: uuid.U
 
 
 def transition(
-    conn: Connection[Any], order_id: uuid.UUID, status: OrderStatus, reason: str, changed_by: str
+    tx: Tx, order_id: uuid.UUID, status: OrderStatus, reason: str, changed_by: str
 ) -> StatusChange:
     """An admin moves an order along (see TRANSITIONS); any other move is a 409."""
     allowed_from = frozenset(old for old, targets in TRANSITIONS.items() if status.value in targets)
-    return _change_status(conn, order_id, status.value, reason, changed_by, allowed_from)
+    return _change_status(tx, order_id, status.value, reason, changed_by, allowed_from)
 
 
 def _change_status(
-    conn: Connection[Any],
+    tx: Tx,
     order_id: uuid.UUID,
     status: str,
     reason: str,
@@ -527,6 +523,8 @@ def _change_status(
     allowed_from: frozenset[str],
     guest_id: uuid.UUID | None = None,
 ) -> StatusChange:
+    """Move the order and record OrderStatusChanged (the guest's page and the board follow)."""
+    conn = tx.conn
     current = conn.execute("SELECT status, guest_id FROM orders WHERE id = %s", (order_id,)).fetchone()
     if current is None or (guest_id is not None and current["guest_id"] != guest_id):
         raise NotFoundError("no such order")
@@ -547,7 +545,9 @@ def _change_status(
            VALUES (%s, %s, %s, %s, %s)""",
         (order_id, status, reason, changed_by, updated["updated_at"]),
     )
-    return StatusChange(get_order(conn, order_id), previous)
+    change = StatusChange(get_order(conn, order_id), previous)
+    tx.record("OrderStatusChanged", change.event())
+    return change
 
 
 def _refusal(previous: str, status: str, by_guest: bool) -> str:

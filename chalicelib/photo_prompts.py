@@ -27,7 +27,7 @@ from psycopg import Connection
 from chalicelib import aws, events
 from chalicelib.ai import DrinkFacts, Ingredient, PhotoPromptWriter, writer_from_settings
 from chalicelib.config import settings
-from chalicelib.db import database
+from chalicelib.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def load_drink(conn: Connection[Any], drink_id: uuid.UUID) -> dict[str, Any] | N
     return {**row, "categories": categories}
 
 
-def save_prompt(conn: Connection[Any], drink_id: uuid.UUID, prompt: str, source: str) -> tuple[str, str, bool] | None:
+def save_prompt(conn: Tx, drink_id: uuid.UUID, prompt: str, source: str) -> tuple[str, str, bool] | None:
     """Store the prompt unless the drink already has one (a concurrent delivery won).
     Returns the drink's prompt and source after the write and whether ours was stored;
     None when the drink is gone."""
@@ -130,13 +130,13 @@ def put_prompt_object(s3: Any, bucket: str, drink_id: uuid.UUID, prompt: str) ->
     )
 
 
-def announce_prompt(drink_id: uuid.UUID, prompt: str, source: str | None) -> None:
+def announce_prompt(uow: UnitOfWork, drink_id: uuid.UUID, prompt: str, source: str | None) -> None:
     """PhotoPromptWritten, after the prompt is stored: the picture handler may turn it into
     an AI photo (chalicelib/images.py). Sent again on a redelivery: that step is idempotent
     per drink and prompt version, and this way a publish lost before a retry is not lost."""
     from chalicelib import images
 
-    events.publish(
+    uow.announce(
         PHOTO_PROMPT_WRITTEN,
         {"drink_id": str(drink_id), "prompt_version": images.prompt_version(prompt), "source": source},
     )
@@ -148,6 +148,7 @@ def handle_drink_created(
     writer: PhotoPromptWriter | None = None,
     s3: Any = None,
     bucket: str | None = None,
+    uow: UnitOfWork | None = None,
 ) -> str:
     """Give the new drink its photo prompt. Returns what happened: "created", "exists"
     (already had one; S3 rewritten), "lost_race" (a concurrent delivery stored its
@@ -157,24 +158,25 @@ def handle_drink_created(
     if not bucket:
         raise RuntimeError("MEDIA_BUCKET is not configured")
     s3 = s3 if s3 is not None else aws.client("s3")
-    row = database().read(load_drink, drink_id)
+    uow = uow or UnitOfWork()
+    row = uow.read(load_drink, drink_id)
     if row is None:
         log.warning("photo prompt skipped: drink unknown or archived", extra={"drink_id": str(drink_id)})
         return "skipped"
     if row["photo_prompt"]:
         put_prompt_object(s3, bucket, drink_id, row["photo_prompt"])
         log.info("photo prompt already stored", extra={"drink_id": str(drink_id)})
-        announce_prompt(drink_id, row["photo_prompt"], row["photo_prompt_source"])
+        announce_prompt(uow, drink_id, row["photo_prompt"], row["photo_prompt_source"])
         return "exists"
     writer = writer if writer is not None else writer_from_settings()
     prompt = writer.write(facts_from_row(row))
-    saved = database().write(save_prompt, drink_id, prompt, writer.source)
+    saved = uow.write(save_prompt, drink_id, prompt, writer.source)
     if saved is None:
         log.warning("photo prompt skipped: drink deleted meanwhile", extra={"drink_id": str(drink_id)})
         return "skipped"
     stored, source, ours = saved
     put_prompt_object(s3, bucket, drink_id, stored)
-    announce_prompt(drink_id, stored, source)
+    announce_prompt(uow, drink_id, stored, source)
     log.info(
         "photo prompt stored" if ours else "photo prompt: another delivery stored it first",
         extra={"drink_id": str(drink_id), "source": source, "key": prompt_key(drink_id)},

@@ -219,14 +219,7 @@ def deliver_menu_event(event: dict[str, Any], publish_fn: Callable[[str, list[di
 
 GUEST_EVENTS = ("GuestRevoked",)
 REVOKED = "revoked"
-REVOKE_REASONS = ("admin", "refresh_reuse")
-
-
-def guest_revoked_event(guest_id: str, reason: str) -> dict[str, Any]:
-    """The GuestRevoked event's data."""
-    if reason not in REVOKE_REASONS:
-        raise ValueError(f"unknown revocation reason {reason!r}")
-    return {"guest_id": str(guest_id), "reason": reason}
+# The event's data is chalicelib/guests.py's `revoked_event` (recorded where a session ends).
 
 
 def revoked_message(event: dict[str, Any]) -> tuple[str, dict[str, Any]]:

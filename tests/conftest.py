@@ -81,9 +81,11 @@ def admin_conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
 
 @pytest.fixture()
 def db(database_url: str) -> Any:
-    from chalicelib.db import database
+    """The app's unit of work (chalicelib/uow.py) on the session database: `db.read(fn)`
+    lends `fn` a connection, `db.write(fn)` a `Tx` (events published after the commit)."""
+    from chalicelib.uow import UnitOfWork
 
-    return database()
+    return UnitOfWork()
 
 
 @pytest.fixture()

@@ -184,14 +184,14 @@ def test_duplicate_names_are_409(client: Any, admin_headers: dict[str, str], adm
 def test_a_unique_violation_race_is_a_409(client: Any, admin_headers: dict[str, str], section: dict) -> None:
     """Two creates of one name at once: the loser's insert hits the unique index, not a 500."""
     from chalicelib import catalog
-    from chalicelib.db import database
     from chalicelib.errors import ConflictError
+    from chalicelib.uow import UnitOfWork
     from chalicelib.validation import DrinkCreate
 
     body = DrinkCreate.model_validate(drink_body(section["id"]))
-    database().write(catalog.create_drink, body, "")
+    UnitOfWork().write(catalog.create_drink, body, "")
     with pytest.raises(ConflictError):
-        database().write(catalog.create_drink, body, "")
+        UnitOfWork().write(catalog.create_drink, body, "")
 
 
 # ---------------------------------------------------------------- validation (400) changes nothing

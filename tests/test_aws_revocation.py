@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 import app as app_module
-from chalicelib import events, realtime
+from chalicelib import events, guests, realtime
 from chalicelib.config import settings
 from local.realtime_client import run
 from tests.admin_menu_helpers import call, configure
@@ -172,7 +172,7 @@ def test_the_relay_puts_revoked_on_the_guest_channel_only() -> None:
     with pytest.raises(ValueError):
         realtime.deliver_event({"detail-type": "GuestRevoked", "detail": {"data": {}}}, lambda c, e: None)
     with pytest.raises(ValueError):
-        realtime.guest_revoked_event("g-1", "because")
+        guests.revoked_event("g-1", "because")
 
 
 def test_an_open_subscription_is_told_and_new_ones_are_refused(

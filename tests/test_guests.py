@@ -21,6 +21,7 @@ from chalicelib import guest_tokens, guests
 from chalicelib.config import settings
 from chalicelib.db import Database
 from chalicelib.errors import ForbiddenError
+from chalicelib.uow import UnitOfWork
 from tests.guest_fixtures import make_guest, secrets_manager  # noqa: F401 (fixtures)
 
 JSON = {"Content-Type": "application/json"}
@@ -354,7 +355,7 @@ def test_fifty_parallel_redemptions_of_a_ten_use_code_admit_exactly_ten(
             local.db = connect()
             start.wait(timeout=30)
         try:
-            local.db.write(guests.register, code, f"guest {i}")
+            UnitOfWork(local.db).write(guests.register, code, f"guest {i}")
             return "admitted"
         except ForbiddenError:
             return "refused"
@@ -385,7 +386,7 @@ def test_joining_at_once_never_writes_the_codes_row(database_url: str, admin_con
     database = Database(settings())
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda i: database.write(guests.register, code, f"guest {i}"), range(20)))
+            list(pool.map(lambda i: UnitOfWork(database).write(guests.register, code, f"guest {i}"), range(20)))
     finally:
         database.close()
     after = admin_conn.execute("SELECT xmin::text AS x FROM registration_codes WHERE code = %s", (code,)).fetchone()

@@ -28,6 +28,7 @@ from chalicelib.errors import (
     QueueFull,
     TooManyActiveOrders,
 )
+from chalicelib.uow import Tx, UnitOfWork
 from chalicelib.validation import BarSettingsUpdate, OrderItemRequest, OrderRequest, OrderStatus
 from tests.guest_fixtures import make_guest, secrets_manager  # noqa: F401 (fixtures)
 
@@ -98,14 +99,14 @@ def in_parallel(count: int, fn: Callable[[Database], Any]) -> list[Any]:
     results: list[Any] = [None] * count
 
     def run(index: int) -> None:
-        own = Database()
+        own = UnitOfWork(Database())
         try:
             barrier.wait(timeout=30)
             results[index] = fn(own)
         except Exception as exc:  # collected, asserted on by the caller
             results[index] = exc
         finally:
-            own.close()
+            own.db.close()
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
@@ -379,13 +380,13 @@ def test_a_twin_committing_after_the_lookups_meets_the_unique_index(
         ).fetchone()[0]
 
         def place() -> None:
-            own = Database()
+            own = UnitOfWork(Database())
             try:
                 results.append(orders.place_order(own, guest, "Ada", request, "k"))
             except Exception as exc:
                 results.append(exc)
             finally:
-                own.close()
+                own.db.close()
 
         worker = threading.Thread(target=place)
         worker.start()
@@ -430,7 +431,7 @@ def _open_placement(database_url: str, guest: uuid.UUID, request: OrderRequest) 
 
     conn = psycopg.connect(database_url, options="-c role=da_writer", row_factory=dict_row)
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-    return conn, orders._place(conn, guest, "Ada", request, None, orders.request_fingerprint(request))
+    return conn, orders._place(Tx(conn), guest, "Ada", request, None, orders.request_fingerprint(request))
 
 
 def _waiting_on_a_lock(admin_conn: Any) -> bool:
@@ -447,13 +448,13 @@ def _place_in_thread(guest: uuid.UUID, request: OrderRequest) -> tuple[threading
     results: list[Any] = []
 
     def place() -> None:
-        own = Database()
+        own = UnitOfWork(Database())
         try:
             results.append(orders.place_order(own, guest, "Bob", request))
         except Exception as exc:  # asserted on by the caller
             results.append(exc)
         finally:
-            own.close()
+            own.db.close()
 
     worker = threading.Thread(target=place)
     worker.start()
@@ -567,12 +568,12 @@ def test_lowering_the_queue_limit_below_the_queue_keeps_it_exact(admin_conn: Any
     would let 4 more in; the count lets in 2, and placements in this state take turns on
     slot 0, so none slips past the count."""
     _set_bar(admin_conn, is_open=True, message="", max_queue=4, max_active_per_guest=20)
-    own = Database()
+    own = UnitOfWork(Database())
     try:
         outsider = orders.place_order(own, uuid.uuid4(), "Ada", request_for(drinks["Margarita"])).order
         legacy = orders.place_order(own, uuid.uuid4(), "Ada", request_for(drinks["Margarita"])).order
     finally:
-        own.close()
+        own.db.close()
     outsider_id, legacy_id = uuid.UUID(outsider["id"]), uuid.UUID(legacy["id"])
     admin_conn.execute(
         "UPDATE order_slots SET order_id = NULL WHERE kind = 'queue' AND order_id = ANY(%s)",
