@@ -5,11 +5,13 @@ machine cannot fake a gain (or a loss):
 
 * order placement, 8 concurrent clients, against a raw psycopg transaction inserting
   an order row, an item row and a history row (benchmarks/orders_throughput.py);
-* `GET /drinks` (the seeded 60-drink menu) in-process p50, against the same SQL fetched
-  with psycopg and `json.dumps` (benchmarks/menu_read.py), plus the other menu routes;
+* `GET /drinks` (the seeded 60-drink menu) in-process p50, against the drinks' plain rows
+  (the same columns, filters and order) fetched with psycopg and `json.dumps`
+  (benchmarks/menu_read.py), plus the other menu routes;
 * cold `import app`, against a one-route Chalice app importing chalice, psycopg and
   pydantic (benchmarks/cold_start.py);
-* the Lambda package's zipped size, when `make package STAGE=dev` has built one.
+* the Lambda package's zipped size and largest entries, and the picture handler's Pillow
+  layer, when `make package STAGE=dev` has built them.
 
 Prints the table and writes benchmarks/results/latest.json (git-ignored). Each part
 is bounded (well under a minute on a 2-core machine).
@@ -32,16 +34,26 @@ from benchmarks import cold_start, menu_read, orders_throughput  # noqa: E402
 from benchmarks.common import bench_database  # noqa: E402
 
 PACKAGE = ROOT / ".local" / "package-dev" / "deployment.zip"
+PICTURES_LAYER = PACKAGE.parent / "pictures-layer.zip"  # Pillow, the picture handler's alone (make package)
 
 
 def package_size() -> dict[str, Any] | None:
+    """The shared Lambda package (every function) and the picture handler's layer, zipped,
+    with the package's largest top-level entries (what to look at when it grows)."""
     if not PACKAGE.exists():
         return None
+    by_top: dict[str, int] = {}
     with zipfile.ZipFile(PACKAGE) as archive:
         unzipped = sum(info.file_size for info in archive.infolist())
+        for info in archive.infolist():
+            top = info.filename.split("/")[0]
+            by_top[top] = by_top.get(top, 0) + info.compress_size
+    largest = sorted(by_top.items(), key=lambda kv: -kv[1])[:8]
     return {
         "zipped_mb": PACKAGE.stat().st_size / 1e6,
         "unzipped_mb": unzipped / 1e6,
+        "largest_zipped_mb": {name: round(size / 1e6, 2) for name, size in largest},
+        "pictures_layer_zipped_mb": PICTURES_LAYER.stat().st_size / 1e6 if PICTURES_LAYER.exists() else None,
         "built": time.strftime("%Y-%m-%d %H:%M", time.gmtime(PACKAGE.stat().st_mtime)),
     }
 
@@ -87,6 +99,8 @@ def main() -> int:
     )
     if package:
         print(f"{'Lambda package, MB zipped (' + package['built'] + ')':44s} {package['zipped_mb']:14.1f}")
+        if package["pictures_layer_zipped_mb"] is not None:
+            print(f"{'  + picture handler layer (Pillow), MB zipped':44s} {package['pictures_layer_zipped_mb']:14.1f}")
     retries = placement["retries_per_order"]
     print(
         f"\nplacement: {trips['new_order']} round trips per new order, {trips['idempotent_replay']} per replay;"
