@@ -117,15 +117,21 @@ app.api.cors = CORSConfig(
 )
 
 
-@app.middleware("http")
+@app.middleware("all")
 def correlate(event: Any, get_response: Any) -> Any:
-    """Tag every log line of the request with one id, and log the request once."""
+    """Every log line of an invocation carries cold_start and the Lambda context (chalicelib/logs.py).
+    A request's lines also carry API Gateway's request id as correlation_id, returned as
+    X-Correlation-Id; a client's own X-Correlation-Id is only logged beside it, cleaned.
+    The request is logged once."""
+    if not hasattr(event, "lambda_context"):  # an SQS batch or a plain Lambda invocation
+        with logs.invocation(event.context):
+            return get_response(event)
     headers = event.headers or {}
     context = event.context or {}
-    cid = headers.get("x-correlation-id") or context.get("requestId") or str(uuid.uuid4())
-    token = logs.correlation_id.set(cid)
-    started = time.perf_counter()
-    try:
+    cid = context.get("requestId") or getattr(event.lambda_context, "aws_request_id", None) or str(uuid.uuid4())
+    client_cid = logs.client_correlation_id(headers.get("x-correlation-id"))
+    with logs.invocation(event.lambda_context, cid, client_correlation_id=client_cid):
+        started = time.perf_counter()
         response = get_response(event)
         response.headers["X-Correlation-Id"] = cid
         log.info(
@@ -138,8 +144,6 @@ def correlate(event: Any, get_response: Any) -> Any:
             },
         )
         return response
-    finally:
-        logs.correlation_id.reset(token)
 
 
 # ---------------------------------------------------------------- authorizer
