@@ -459,7 +459,7 @@ def test_an_s3_failure_raises_and_the_retry_needs_no_second_model_call(world: Ev
     drink_id = _insert_drink(admin_conn)
     writer = CountingWriter()
     detail = {"data": {"drink_id": drink_id}}
-    with pytest.raises(world.s3.exceptions.NoSuchBucket):
+    with pytest.raises(aws.client("s3").exceptions.NoSuchBucket):  # the app's client's class
         photo_prompts.handle_drink_created(detail, writer=writer, bucket="no-such-bucket")
     assert photo_prompts.handle_drink_created(detail, writer=writer) == "exists"
     assert writer.calls == 1
