@@ -8,7 +8,7 @@
   guest and the refresh token, in one transaction. Guests joining at once with one
   code write different rows, so nothing queues on the code's row; two who pick the
   same slot conflict on its primary key (DSQL aborts one at commit with 40001,
-  PostgreSQL at REPEATABLE READ too) and `database().write` retries the loser, which
+  PostgreSQL at REPEATABLE READ too) and `UnitOfWork.write` retries the loser, which
   then sees that slot taken. The primary key keeps `max_uses` exact.
 * Unknown, expired, revoked and used-up codes are refused with one message, so the
   answer tells a guesser nothing.

@@ -40,21 +40,10 @@ from chalicelib.errors import (
     QueueFull,
     TooManyActiveOrders,
 )
+from chalicelib.order_status import ACTIVE, QUEUED, TRANSITIONS, OrderStatus
 from chalicelib.uow import Tx, UnitOfWork
-from chalicelib.validation import OrderRequest, OrderStatus
+from chalicelib.validation import OrderRequest
 
-# Orders the bar still has to make: what the queue limit counts.
-QUEUED = (OrderStatus.PENDING.value, OrderStatus.IN_PROGRESS.value)
-# Orders a guest is still waiting for or has yet to pick up: what the per-guest limit counts.
-ACTIVE = (*QUEUED, OrderStatus.READY.value)
-# Every allowed move; anything else (including staying put) is a 409.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"in_progress", "cancelled"}),
-    "in_progress": frozenset({"ready", "cancelled"}),
-    "ready": frozenset({"completed"}),
-    "completed": frozenset(),
-    "cancelled": frozenset(),
-}
 # Pickup numbers run 1..999: short enough to call out and read on a board. A number is
 # held from placement until the order is picked up or cancelled, so two orders waiting
 # at the same time (pending, in progress or ready) never share one.

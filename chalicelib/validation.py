@@ -15,6 +15,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, Valid
 from pydantic import BaseModel as _PydanticModel
 
 from chalicelib.errors import BadRequestError
+from chalicelib.order_status import OrderStatus
 
 
 class BaseModel(_PydanticModel):
@@ -129,14 +130,6 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
 NoteText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 # Strict: "2", 2.5 and true are not quantities.
 Quantity = Annotated[int, Field(strict=True, ge=1, le=5)]
-
-
-class OrderStatus(enum.StrEnum):
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    READY = "ready"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
 
 
 class OrderItemRequest(BaseModel):

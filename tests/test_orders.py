@@ -28,8 +28,9 @@ from chalicelib.errors import (
     QueueFull,
     TooManyActiveOrders,
 )
+from chalicelib.order_status import OrderStatus
 from chalicelib.uow import Tx, UnitOfWork
-from chalicelib.validation import BarSettingsUpdate, OrderItemRequest, OrderRequest, OrderStatus
+from chalicelib.validation import BarSettingsUpdate, OrderItemRequest, OrderRequest
 from tests.guest_fixtures import make_guest, secrets_manager  # noqa: F401 (fixtures)
 
 STATUSES = [s.value for s in OrderStatus]

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from chalicelib import bar, orders
-from chalicelib.validation import OrderItemRequest, OrderRequest, OrderStatus
+from chalicelib.order_status import OrderStatus
+from chalicelib.validation import OrderItemRequest, OrderRequest
 from tests.test_orders import call
 
 
