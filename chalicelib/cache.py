@@ -9,7 +9,8 @@ Two tables, one place (docs/aws-notes.md argues each entry):
   (a repeated query parameter has no documented cache key, so one crafted request could
   poison an entry other guests share).
 * `WRITE_AFFECTS`: for each kind of admin write, the public reads whose answers it can
-  change. Views call `after_write(kind)` once the write committed; it flushes when one of
+  change. A write records its kind on its transaction (`tx.stale(kind)`); once it has
+  committed, the unit of work (chalicelib/uow.py) flushes, once, when one of
   those reads is cached. Nobody remembers per view what to flush.
 
 Locally (no API id) and on stages whose cache cluster is off (`API_CACHE_ENABLED=false`)
@@ -70,7 +71,7 @@ WRITE_AFFECTS: dict[str, frozenset[str]] = {
 }
 
 # Every admin write route -> its kind above. A new admin write gets a line here (the
-# tests fail until it has one), and its view calls `after_write(kind)` when the kind
+# tests fail until it has one), and its domain function records `tx.stale(kind)` when the kind
 # changes something cached.
 ADMIN_WRITES: dict[str, str] = {
     "PUT /admin/bar": "bar",
@@ -102,15 +103,6 @@ def routes_to_flush(kind: str) -> frozenset[str]:
 CLIENT_CONFIG: dict[str, Any] = {
     "connect_timeout": 2, "read_timeout": 5, "retries": {"max_attempts": 2, "mode": "standard"},
 }
-
-
-def after_write(kind: str) -> bool:
-    """Call once an admin write of `kind` committed: flush the stage cache when the write
-    changed a cached route. True when flushed."""
-    stale = routes_to_flush(kind)
-    if not stale:
-        return False
-    return flush_menu_cache(sorted(stale))
 
 
 def flush_menu_cache(routes: list[str] | None = None) -> bool:
