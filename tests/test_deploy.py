@@ -66,7 +66,8 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("fake-package")
     env = chalice_stage_env(STAGE)
     merge = json.loads((ROOT / "infra" / "api-merge.json").read_text())
-    functions = ("APIHandler", "TokenAuthorizer", "RealtimeAuthorizer", "RelayToRealtime", "PhotoPromptHandler")
+    functions = ("APIHandler", "TokenAuthorizer", "RealtimeAuthorizer", "RelayToRealtime", "PhotoPromptHandler",
+                 "PictureHandler")
     sam = {
         "AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
         "Parameters": merge.get("Parameters", {}),
@@ -471,6 +472,7 @@ def test_first_deploy_creates_every_stack_then_the_data_admin_and_web_app(
     s3 = boto3.client("s3", region_name=REGION)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKETS["artifacts"])["Contents"]]
     assert code_key(STAGE, packaged / "deployment.zip") in keys
+    assert any(k.startswith(f"layers/{STAGE}/pictures-") for k in keys)  # the picture handler's Pillow layer
     assert any(k.startswith("templates/api-") for k in keys)
     # The generated stage config: every output and the API's environment.
     stage = json.loads((tmp_path / "state" / "stage.json").read_text())
