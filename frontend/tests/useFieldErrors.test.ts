@@ -42,6 +42,8 @@ describe("useFieldErrors", () => {
     form.show(bad(409, "a section named 'Sours' already exists (archived sections count: unarchive it instead)"));
     expect(form.errors.value).toEqual({ name: t("a.sections.duplicate") });
     expect(form.formError.value).toBe("");
+    form.show(bad(409, "an ingredient named 'gin' is already in the catalog"));
+    expect(form.errors.value).toEqual({ name: t("a.sections.duplicate") });
     // any other 409 stays a form-level message
     form.show(bad(409, "the order changed meanwhile; reload it and try again"));
     expect(form.errors.value).toEqual({});

@@ -258,10 +258,10 @@ def test_invite_code_create_show_qr_and_revoke(
     row = page.locator(f"[data-testid=code-row][data-code='{code}']")
     expect(row).to_contain_text("0 / 3")
     expect(row).to_contain_text("Table four")
-    expect(row.get_by_test_id("code-status")).to_have_text("active")
+    expect(row.get_by_test_id("code-status")).to_have_text("Active")
     admin.shot("invites-list")
     row.get_by_role("button", name=f"Revoke {code}").click()
-    expect(row.get_by_test_id("code-status")).to_have_text("revoked")
+    expect(row.get_by_test_id("code-status")).to_have_text("Revoked")
     expect(row.get_by_role("button", name=f"Show QR for {code}")).to_have_count(0)
 
     # Sign out: back to the guest menu, and the console asks for a sign-in again.

@@ -17,7 +17,7 @@ export interface FieldErrorOptions {
   words?: Words;
   /** The form-level line when only fields are wrong. */
   seeFields?: () => string;
-  /** A 409 "... already exists" (a duplicate name): which field, and what to say. */
+  /** A 409 "... already exists" / "... is already in the catalog" (a duplicate name): which field, and what to say. */
   conflict?: { field: string; text: () => string };
 }
 
@@ -38,7 +38,7 @@ export function useFieldErrors(options: FieldErrorOptions) {
       errors.value = byField;
       formError.value =
         general ?? (Object.keys(byField).length ? (options.seeFields?.() ?? "Some fields need a fix: see the messages above.") : "");
-    } else if (options.conflict && error instanceof ApiError && error.status === 409 && /already exists/i.test(error.message)) {
+    } else if (options.conflict && error instanceof ApiError && error.status === 409 && /\balready (exists|in the)\b/i.test(error.message)) {
       errors.value = { [options.conflict.field]: options.conflict.text() };
       formError.value = "";
     } else {
