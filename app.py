@@ -564,7 +564,7 @@ def admin_move_order(order_id: str) -> dict[str, Any]:
 @app.route("/admin/drinks", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_drinks() -> list[dict[str, Any]]:
     require_admin()
-    return uow.read(catalog.list_drinks, settings().image_base_url)
+    return uow.read(catalog.list_every_drink, settings().image_base_url)
 
 
 @app.route("/admin/drinks", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
@@ -577,7 +577,7 @@ def admin_create_drink() -> Response:
 @app.route("/admin/drinks/{drink_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
-    drink = uow.read(catalog.get_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
+    drink = uow.read(catalog.get_any_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
     if drink is None:
         raise NotFoundError("no such drink")
     return drink
@@ -600,7 +600,7 @@ def admin_archive_drink(drink_id: str) -> dict[str, Any]:
 @app.route("/admin/sections", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_sections() -> list[dict[str, Any]]:
     require_admin()
-    return uow.read(catalog.list_sections)
+    return uow.read(catalog.list_every_section)
 
 
 @app.route("/admin/sections", methods=["POST"], authorizer=token_authorizer, api_key_required=True)

@@ -86,7 +86,7 @@ def admin_drink_from_row(row: dict[str, Any], image_base_url: str) -> dict[str, 
     }
 
 
-def list_drinks(conn: Connection[Any], image_base_url: str) -> list[dict[str, Any]]:
+def list_every_drink(conn: Connection[Any], image_base_url: str) -> list[dict[str, Any]]:
     """Every drink, archived ones included."""
     rows = conn.execute(
         f"""SELECT {ADMIN_DRINK_COLUMNS} FROM drinks d LEFT JOIN sections s ON s.id = d.section_id
@@ -95,13 +95,13 @@ def list_drinks(conn: Connection[Any], image_base_url: str) -> list[dict[str, An
     return [admin_drink_from_row(row, image_base_url) for row in rows]
 
 
-def get_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> dict[str, Any] | None:
+def get_any_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> dict[str, Any] | None:
     row = conn.execute(f"SELECT {ADMIN_DRINK_COLUMNS} FROM drinks d WHERE d.id = %s", (drink_id,)).fetchone()
     return admin_drink_from_row(row, image_base_url) if row else None
 
 
 def _require_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> dict[str, Any]:
-    drink = get_drink(conn, drink_id, image_base_url)
+    drink = get_any_drink(conn, drink_id, image_base_url)
     if drink is None:
         raise NotFoundError("no such drink")
     return drink
@@ -340,7 +340,7 @@ def _section_from_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_sections(conn: Connection[Any]) -> list[dict[str, Any]]:
+def list_every_section(conn: Connection[Any]) -> list[dict[str, Any]]:
     """Every section, archived ones last, with how many active drinks each holds."""
     rows = conn.execute(
         f"SELECT {SECTION_COLUMNS} FROM sections s ORDER BY s.archived_at IS NOT NULL, s.position, s.name"
