@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from psycopg import Connection
+from psycopg.rows import tuple_row
 
 from chalicelib import images
 from chalicelib.recommend import ALLERGENS, FLAVOURS, NON_VEGAN, IngredientTraits, MenuDrink
@@ -43,12 +44,12 @@ DRINK_COLUMNS = f"""d.id, d.section_id, d.name, d.description, d.ingredients_jso
 
 # ---------------------------------------------------------------- the drink JSON, built by PostgreSQL
 #
-# The public menu's GETs return the JSON text PostgreSQL builds (json_build_object,
-# string_agg: query-time JSON, which DSQL has; the columns stay TEXT). Python parses
-# nothing, makes no dict per row and does not re-serialise: the view sends the text as
-# the body. drink_from_row() below is the same shape built in Python, for the callers
-# that need dicts (the recommender, the admin catalog); tests/test_menu_json.py holds
-# the two equal, picture rules included (chalicelib/images.py `picture`).
+# The public menu's GETs return the JSON text PostgreSQL builds (json_build_object:
+# query-time JSON, which DSQL has; the columns stay TEXT). Python parses nothing and
+# does not re-serialise: the view sends the text as the body. drink_from_row() below is
+# the same shape built in Python, for the callers that need dicts (the recommender, the
+# admin catalog); tests/test_menu_json.py holds the two equal, picture rules included
+# (chalicelib/images.py `picture`).
 
 _BASE = "%(image_base_url)s::text"
 
@@ -200,16 +201,19 @@ def list_drinks(conn: Connection[Any], query: DrinkQuery, image_base_url: str) -
 
 
 def list_drinks_json(conn: Connection[Any], query: DrinkQuery, image_base_url: str) -> str:
-    """list_drinks as the JSON text of the response body, built by PostgreSQL in one query."""
+    """list_drinks as the JSON text of the response body, built by PostgreSQL in one query:
+    one JSON object per row, joined here. (Aggregating them in SQL, `string_agg(... ORDER BY
+    ...)`, measured 3x the server time of the ordered rows: EXPLAIN ANALYZE, 60 drinks.)"""
     params: dict[str, Any] = {"image_base_url": image_base_url}
     where = _drink_filters(query, params)
-    row = conn.execute(
-        f"""SELECT concat('[', string_agg({DRINK_JSON_SQL}::text, ',' ORDER BY {DRINK_ORDER}), ']') AS body
-            FROM drinks d JOIN sections s ON s.id = d.section_id {PICTURE_LATERAL}
-            WHERE {where}""",
-        params,
-    ).fetchone()
-    return row["body"]
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(
+            f"""SELECT {DRINK_JSON_SQL}::text
+                FROM drinks d JOIN sections s ON s.id = d.section_id {PICTURE_LATERAL}
+                WHERE {where} ORDER BY {DRINK_ORDER}""",
+            params,
+        )
+        return "[" + ",".join([row[0] for row in cur.fetchall()]) + "]"
 
 
 def get_drink(conn: Connection[Any], drink_id: uuid.UUID, image_base_url: str) -> dict[str, Any] | None:
