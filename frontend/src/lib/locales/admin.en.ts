@@ -98,6 +98,11 @@ export const adminEn = {
   "a.board.cancelPrompt": "Cancel order #{n}? Tell the guest why:",
   "a.board.cancelDefault": "Sorry, we ran out.",
   "a.board.cancelled": "Order #{n} cancelled",
+  "a.age.underMinute": "under a minute",
+  "a.age.minute": "{n} minute",
+  "a.age.minutes": "{n} minutes",
+  "a.age.hour": "{n} hour",
+  "a.age.hours": "{n} hours",
   // drinks
   "a.drinks.title": "Drinks",
   "a.drinks.new": "New drink",
