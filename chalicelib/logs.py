@@ -19,8 +19,8 @@ serves requests on threads, and one request's id must not label another's lines.
 Only the formatter and the Lambda-context model come from Powertools: its `Logger`
 configures one named logger, not the module loggers this code uses everywhere.
 Importing any part of the package runs its `__init__` (Logger, Metrics, Tracer, and
-`import botocore` for its user-agent hook): about 30 ms of cold start, measured in the
-README ("Dependencies").
+`import botocore` for its user-agent hook): about 35 ms of CPU per cold start (README,
+"Dependencies").
 """
 
 from __future__ import annotations
