@@ -516,7 +516,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         PictureRequest, status=202, errors=(409,), summary="Ask for another AI photo"
     ),
     ("POST", "/admin/drinks/{drink_id}/picture/photo"): Route(
-        AdminDrink, body=PhotoChoice, summary="Use an uploaded photo as the picture"
+        AdminDrink, body=PhotoChoice, errors=(409,), summary="Use an uploaded photo as the picture"
     ),
     # admin: numbers
     ("GET", "/admin/stats"): Route(Stats, query=StatsQuery, summary="Tonight's numbers"),

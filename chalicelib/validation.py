@@ -406,7 +406,9 @@ class SectionUpdate(_Partial):
 
 
 Intensity = Annotated[int, Field(strict=True, ge=0, le=3)]
-IngredientAbv = Annotated[float, Field(strict=True, gt=0, le=100, allow_inf_nan=False)]
+# ge=0.05, not gt=0: the column keeps one decimal, so 0.04 would be stored as 0.0, which
+# its CHECK (abv > 0) refuses with a 500 (found by tests/test_schemathesis.py: abv 5e-324).
+IngredientAbv = Annotated[float, Field(strict=True, ge=0.05, le=100, allow_inf_nan=False)]
 AllergenKey = Literal["celery", "dairy", "egg", "fish", "gluten", "peanuts", "soy", "sulphites", "tree_nuts"]
 
 

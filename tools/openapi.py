@@ -58,6 +58,44 @@ def _models(routes: dict[tuple[str, str], Route]) -> list[tuple[type[BaseModel],
     return [wanted[key] for key in sorted(wanted)]
 
 
+def _without_null(prop: dict[str, Any]) -> None:
+    if "anyOf" in prop:
+        branches = [b for b in prop["anyOf"] if b.get("type") != "null"]
+        if len(branches) == 1:
+            del prop["anyOf"]
+            prop.update(branches[0])
+        else:
+            prop["anyOf"] = branches
+    if prop.get("default", "missing") is None:
+        del prop["default"]
+
+
+def _refine_body(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    """Say what a request model's own validators check and its types do not show:
+    update bodies refuse null except where it clears a field (`NULLABLE`; in ProfileUpdate
+    only `strength`) and need one field at least; an image_key is a key under drink-images/."""
+    from chalicelib import validation
+
+    nullable = getattr(model, "NULLABLE", None)
+    if model is validation.ProfileUpdate:
+        nullable = frozenset({"strength"})
+    properties = schema.get("properties", {})
+    if nullable is not None:
+        for name, prop in properties.items():
+            if name not in nullable:
+                _without_null(prop)
+        if hasattr(model, "NULLABLE"):  # the partial updates: "nothing to change" is a 400
+            schema["minProperties"] = 1
+    image_key = {"type": "string", "maxLength": 300, "pattern": f"^{validation._IMAGE_KEY.pattern}$"}
+    if "image_key" in properties:
+        prop = properties["image_key"]
+        branches = prop.get("anyOf")
+        if branches:
+            prop["anyOf"] = [image_key if b.get("type") == "string" else b for b in branches]
+        else:
+            prop.update(image_key)
+
+
 def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
     """A query model's fields as `in: query` parameters (a query string has no null)."""
     schema = model.model_json_schema(ref_template=REF, mode="validation")
@@ -67,13 +105,7 @@ def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> lis
     for name, prop in schema.get("properties", {}).items():
         prop = copy.deepcopy(prop)
         prop.pop("title", None)
-        if "anyOf" in prop:
-            branches = [b for b in prop["anyOf"] if b.get("type") != "null"]
-            if len(branches) == 1:
-                del prop["anyOf"]
-                prop.update(branches[0])
-        if prop.get("default", "missing") is None:
-            del prop["default"]
+        _without_null(prop)
         parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
         if prop.get("type") == "array":
             parameter.update(style="form", explode=True)
@@ -162,6 +194,9 @@ def document(app_routes: dict[str, dict[str, Any]] | None = None) -> dict[str, A
     for (model, mode), ref in names.items():
         _NAMES[(model, mode)] = ref["$ref"].rsplit("/", 1)[1]
     components: dict[str, Any] = dict(schema.get("$defs", {}))
+    for route in ROUTES.values():
+        if route.body is not None:
+            _refine_body(route.body, components[_name(route.body, "validation")])
     paths: dict[str, Any] = {}
     for path, methods in app_routes.items():
         for method, entry in methods.items():

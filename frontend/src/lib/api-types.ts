@@ -855,28 +855,19 @@ export interface components {
         DrinkUpdate: {
             /** @default null */
             abv?: number | null;
-            /** @default null */
-            archived?: boolean | null;
-            /** @default null */
-            description?: string | null;
-            /** @default null */
-            garnish?: string | null;
-            /** @default null */
-            glass?: string | null;
+            archived?: boolean;
+            description?: string;
+            garnish?: string;
+            glass?: string;
             /** @default null */
             image_key?: string | null;
-            /** @default null */
-            ingredients?: components["schemas"]["RecipeIngredient"][] | null;
-            /** @default null */
-            name?: string | null;
-            /** @default null */
-            position?: number | null;
-            /** @default null */
-            recipe_steps?: string[] | null;
-            /** @default null */
-            section_id?: string | null;
-            /** @default null */
-            tags?: string[] | null;
+            ingredients?: components["schemas"]["RecipeIngredient"][];
+            name?: string;
+            position?: number;
+            recipe_steps?: string[];
+            /** Format: uuid */
+            section_id?: string;
+            tags?: string[];
         };
         /**
          * ErrorBody
@@ -1030,20 +1021,13 @@ export interface components {
         IngredientUpdate: {
             /** @default null */
             abv?: number | null;
-            /** @default null */
-            allergens?: ("celery" | "dairy" | "egg" | "fish" | "gluten" | "peanuts" | "soy" | "sulphites" | "tree_nuts")[] | null;
-            /** @default null */
-            category?: components["schemas"]["IngredientCategory"] | null;
-            /** @default null */
-            contains_alcohol?: boolean | null;
-            /** @default null */
-            flavour?: components["schemas"]["Flavour"] | null;
-            /** @default null */
-            in_stock?: boolean | null;
-            /** @default null */
-            name?: string | null;
-            /** @default null */
-            vegan?: boolean | null;
+            allergens?: ("celery" | "dairy" | "egg" | "fish" | "gluten" | "peanuts" | "soy" | "sulphites" | "tree_nuts")[];
+            category?: components["schemas"]["IngredientCategory"];
+            contains_alcohol?: boolean;
+            flavour?: components["schemas"]["Flavour"];
+            in_stock?: boolean;
+            name?: string;
+            vegan?: boolean;
         };
         /** InviteCode */
         InviteCode: {
@@ -1203,16 +1187,11 @@ export interface components {
          *     catalog by the domain); `strength: null` clears it.
          */
         ProfileUpdate: {
-            /** @default null */
-            alcohol_free?: boolean | null;
-            /** @default null */
-            avoid?: string[] | null;
-            /** @default null */
-            dislikes?: ("sweet" | "sour" | "bitter" | "fruity" | "herbal" | "floral" | "spicy" | "smoky" | "creamy" | "fizzy" | "savory" | "coffee" | "minty" | "refreshing")[] | null;
-            /** @default null */
-            likes?: ("sweet" | "sour" | "bitter" | "fruity" | "herbal" | "floral" | "spicy" | "smoky" | "creamy" | "fizzy" | "savory" | "coffee" | "minty" | "refreshing")[] | null;
-            /** @default null */
-            spirits?: ("gin" | "vodka" | "rum" | "tequila" | "mezcal" | "whiskey" | "brandy" | "pisco" | "cachaca")[] | null;
+            alcohol_free?: boolean;
+            avoid?: string[];
+            dislikes?: ("sweet" | "sour" | "bitter" | "fruity" | "herbal" | "floral" | "spicy" | "smoky" | "creamy" | "fizzy" | "savory" | "coffee" | "minty" | "refreshing")[];
+            likes?: ("sweet" | "sour" | "bitter" | "fruity" | "herbal" | "floral" | "spicy" | "smoky" | "creamy" | "fizzy" | "savory" | "coffee" | "minty" | "refreshing")[];
+            spirits?: ("gin" | "vodka" | "rum" | "tequila" | "mezcal" | "whiskey" | "brandy" | "pisco" | "cachaca")[];
             /** @default null */
             strength?: ("light" | "medium" | "strong") | null;
         };
@@ -1320,14 +1299,10 @@ export interface components {
          * @description Body of PUT /admin/sections/{id}; {"archived": false} brings a section back.
          */
         SectionUpdate: {
-            /** @default null */
-            archived?: boolean | null;
-            /** @default null */
-            description?: string | null;
-            /** @default null */
-            name?: string | null;
-            /** @default null */
-            position?: number | null;
+            archived?: boolean;
+            description?: string;
+            name?: string;
+            position?: number;
         };
         /** Stats */
         Stats: {
@@ -1718,6 +1693,7 @@ export interface operations {
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
