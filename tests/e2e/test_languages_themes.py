@@ -198,14 +198,14 @@ WORDS = {
         "welcome": "Välkommen, {name}", "orders": "Mina beställningar", "received": "Mottagen",
         "queue": re.compile(r"(Näst på tur|\d+:[ae] i kön)"), "quiz_step": "Din smak · {n} av 5",
         "chat": "Fråga bartendern", "suggestion": "Något alkoholfritt, tack",
-        "cancel": "Avbryt beställning #{n}", "cancelled": "Avbruten",
+        "on_my_way": "Jag kommer", "picked_up": "Hämtad",
     },
     "en-GB": {
         "join": "Join to order", "name": "Your name", "join_button": "Join the bar",
         "welcome": "Welcome, {name}", "orders": "My orders", "received": "Received",
         "queue": re.compile(r"(Next up|\d+(st|nd|rd|th) in the queue)"), "quiz_step": "Your taste · {n} of 5",
         "chat": "Ask the bartender", "suggestion": "Alcohol-free please",
-        "cancel": "Cancel order #{n}", "cancelled": "Cancelled",
+        "on_my_way": "On my way", "picked_up": "Picked up",
     },
 }
 
@@ -286,7 +286,21 @@ def test_the_guests_evening_in_either_language_and_theme(
         no_english_left(session, "chat")
         expect(reply.locator("p").first).not_to_contain_text(re.compile(r"\b(How about|Sorry|drinks?)\b"))
 
-    # Leave the queue as it was: cancel this order from the orders page.
-    page.goto("/orders")
-    mine.get_by_role("button", name=words["cancel"].format(n=number)).click()
-    expect(page.get_by_test_id("past-order").filter(has_text=f"#{number}")).to_contain_text(words["cancelled"])
+    # The host makes it: the ready moment, then picked up (the queue is left as it was). Through the
+    # header's link, not a reload: the phone vibrates only after the guest has tapped the page.
+    page.locator(".topbar a.navlink[href='/orders']").click()
+    expect(page.get_by_role("heading", name=words["orders"], level=1)).to_be_visible()
+    pending = admin_api.call("GET", "/admin/orders?status=pending", admin_api.admin)
+    order = next(o for o in pending if o["number"] == number)
+    for status in ("in_progress", "ready"):
+        admin_api.call("PUT", f"/admin/orders/{order['id']}", admin_api.admin, {"status": status})
+    moment = page.get_by_test_id("ready-moment")
+    expect(moment).to_be_visible(timeout=20_000)  # bus, queue, relay, WebSocket
+    expect(moment).to_contain_text(f"#{number}")
+    fits(session, "ready moment")
+    session.shot("ready")
+    if swedish:
+        no_english_left(session, "ready moment")
+    moment.get_by_role("button", name=words["on_my_way"]).click()
+    admin_api.call("PUT", f"/admin/orders/{order['id']}", admin_api.admin, {"status": "completed"})
+    expect(page.get_by_test_id("past-order").filter(has_text=f"#{number}")).to_contain_text(words["picked_up"])

@@ -3,6 +3,8 @@
  * Browsers only let a page make sound after a user gesture, so the console calls
  * `unlockSound()` on the first tap; before that, a beep is silently skipped.
  */
+import { t } from "./i18n";
+
 let context: AudioContext | null = null;
 
 export function unlockSound(): void {
@@ -88,7 +90,7 @@ export function readyChime(store: Store | null = defaultStore()): boolean {
 }
 
 export function readyTitle(number: number): string {
-  return `Ready! #${number}`;
+  return t("ready.tab", { n: number });
 }
 
 /** A green dot with a check: the favicon while a drink waits at the bar. */

@@ -144,6 +144,7 @@ export const en = {
   "favourite.label": "Favourite: {name}",
   "menu.favourites": "Favourites ♥",
   "brand.name": "The Bar",
+  "ready.tab": "Ready! #{n}",
   "ready.title": "Your drink is ready!",
   "ready.order": "Order",
   "ready.pickUp": "Pick it up at the bar.",

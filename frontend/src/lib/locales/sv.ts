@@ -146,6 +146,7 @@ export const sv: Messages = {
   "favourite.label": "Favorit: {name}",
   "menu.favourites": "Favoriter ♥",
   "brand.name": "Baren",
+  "ready.tab": "Klar! #{n}",
   "ready.title": "Din drink är klar!",
   "ready.order": "Beställning",
   "ready.pickUp": "Hämta den i baren.",
