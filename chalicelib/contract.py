@@ -171,13 +171,13 @@ class InviteCode(Out):
     join_url: str
     qr_svg: str | None = Field(description="Only while the code is active.")
     status: Literal["active", "expired", "used_up", "revoked"]
-    expires_at: datetime | None
+    expires_at: datetime
     max_uses: int
     uses: int
-    note: str | None
+    note: str
     revoked_at: datetime | None
-    created_by: str | None
-    created_at: datetime | None
+    created_by: str
+    created_at: datetime
 
 
 # ---------------------------------------------------------------- taste

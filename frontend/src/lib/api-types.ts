@@ -1032,12 +1032,14 @@ export interface components {
         /** InviteCode */
         InviteCode: {
             code: string;
-            created_at: string | null;
-            created_by: string | null;
-            expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** Format: date-time */
+            expires_at: string;
             join_url: string;
             max_uses: number;
-            note: string | null;
+            note: string;
             /** @description Only while the code is active. */
             qr_svg: string | null;
             revoked_at: string | null;
