@@ -87,6 +87,7 @@ def test_section_form_says_which_field_is_wrong_in_plain_words(
     expect(row.get_by_test_id("error-position")).to_have_text("Use 0 or more.")
     expect(position).to_have_accessible_description("Use 0 or more.")
     expect(page.get_by_text("greater than or equal")).to_have_count(0)  # never validator wording
+    row.scroll_into_view_if_needed()
     admin.shot("sections-position-error")
 
 
