@@ -100,6 +100,62 @@ def drinks_vs_raw(client: Any, url: str, runs: int) -> dict[str, Any]:
     }
 
 
+def _lambda_invoke() -> Any:
+    """GET /drinks as the Lambda runtime delivers it: the API Gateway proxy event, handed
+    to the app object with a Lambda context (no chalice.test / LocalGateway on the way:
+    they rebuild the event and copy os.environ on every request, work Lambda never does)."""
+    from chalice.local import LambdaContext
+
+    import app as app_module
+
+    event = {
+        "resource": "/drinks", "path": "/drinks", "httpMethod": "GET",
+        "headers": {"Host": "bench.local", "Accept": "application/json"},
+        "multiValueHeaders": {"Host": ["bench.local"], "Accept": ["application/json"]},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
+        "requestContext": {"resourcePath": "/drinks", "httpMethod": "GET", "path": "/api/drinks",
+                           "stage": "api", "requestId": "bench", "identity": {"sourceIp": "127.0.0.1"}},
+    }  # fmt: skip
+    context = LambdaContext("api_handler", 512)
+
+    def invoke() -> dict[str, Any]:
+        return app_module.app(event, context)
+
+    return invoke
+
+
+def lambda_vs_raw(url: str, runs: int) -> dict[str, Any]:
+    """The same comparison with the request handed in as Lambda hands it."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from chalicelib.menu import list_drinks_rows_sql
+    from chalicelib.validation import DrinkQuery
+
+    invoke = _lambda_invoke()
+    query, params = list_drinks_rows_sql(DrinkQuery())
+    ours, floor = [], []
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as raw:
+        for _ in range(20):
+            invoke()
+            json.dumps(raw.execute(query, params).fetchall(), default=str)
+        for _ in range(runs):
+            started = time.perf_counter()
+            json.dumps(raw.execute(query, params).fetchall(), default=str)
+            floor.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            answer = invoke()
+            ours.append((time.perf_counter() - started) * 1000)
+            assert answer["statusCode"] == 200, answer
+    return {
+        "drinks": len(json.loads(answer["body"])),
+        "ours_p50_ms": statistics.median(ours),
+        "raw_p50_ms": statistics.median(floor),
+        "ratio": statistics.median(ours) / statistics.median(floor),
+    }
+
+
 def routes(client: Any, runs: int) -> list[dict[str, Any]]:
     from chalicelib.db import STATEMENTS
 
@@ -134,7 +190,11 @@ def measure(url: str, runs: int | None = None) -> dict[str, Any]:
 
     runs = runs or int(os.environ.get("BENCH_WARM_RUNS", "300"))
     with Client(app_module.app, stage_name="local", project_dir=str(ROOT)) as client:
-        return {"drinks_vs_raw": drinks_vs_raw(client, url, runs), "routes": routes(client, max(50, runs // 3))}
+        return {
+            "drinks_vs_raw": drinks_vs_raw(client, url, runs),
+            "drinks_lambda_vs_raw": lambda_vs_raw(url, runs),
+            "routes": routes(client, max(50, runs // 3)),
+        }
 
 
 def main() -> int:
