@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from local.realtime_client import Api
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import VIEWPORTS, PageSession, Stack, _artifact_name
 from tests.e2e.test_guest_menu import join
 
@@ -185,6 +186,12 @@ def fits(session: PageSession, where: str) -> None:
     assert not [link for link in header["links"] if link["tall"]], f"a header link wraps on the {where}: {header}"
 
 
+def axe_clean(session: PageSession, where: str) -> None:
+    """axe-core: no serious or critical violation (contrast in this theme, names in this language)."""
+    session.page.wait_for_function("!document.getAnimations().some((a) => a instanceof CSSTransition)")
+    assert_accessible(session.page, where)
+
+
 def test_the_chrome_check_sees_english() -> None:
     """The check below can fail: a Swedish page with one English label left is caught."""
     assert ENGLISH_CHROME.search("Din smak · 1 av 5 Hoppa över Next")
@@ -250,6 +257,7 @@ def test_the_guests_evening_in_either_language_and_theme(
     expect(mine.get_by_test_id("queue-place")).to_have_text(words["queue"])
     fits(session, "orders page")
     session.shot("orders")
+    axe_clean(session, "orders page")
     if swedish:
         no_english_left(session, "orders page")
 
@@ -267,6 +275,7 @@ def test_the_guests_evening_in_either_language_and_theme(
             no_english_left(session, f"quiz step {step}")
         if step in (2, 5):
             session.shot(f"quiz-{step}")
+            axe_clean(session, f"quiz step {step}")
         page.get_by_test_id("quiz-next").click()
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_test_id("for-you")).to_be_visible()
@@ -282,6 +291,7 @@ def test_the_guests_evening_in_either_language_and_theme(
     expect(page.get_by_test_id("typing")).to_have_count(0)
     fits(session, "chat")
     session.shot("chat")
+    axe_clean(session, "chat")
     if swedish:
         no_english_left(session, "chat")
         expect(reply.locator("p").first).not_to_contain_text(re.compile(r"\b(How about|Sorry|drinks?)\b"))
@@ -299,6 +309,7 @@ def test_the_guests_evening_in_either_language_and_theme(
     expect(moment).to_contain_text(f"#{number}")
     fits(session, "ready moment")
     session.shot("ready")
+    axe_clean(session, "ready moment")
     if swedish:
         no_english_left(session, "ready moment")
     moment.get_by_role("button", name=words["on_my_way"]).click()

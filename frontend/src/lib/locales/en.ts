@@ -279,7 +279,7 @@ export const en = {
   "chat.suggestion2": "Alcohol-free please",
   "chat.suggestion3": "What's in a Mai Tai?",
   "chat.suggestion4": "Where is my order?",
-  "chat.addLabel": "Add {name} to your order",
+  "chat.addLabel": "{label}: {name}",
   "chat.added": "Added ✓",
   "chat.addedMany": "Added ✓ ×{n}",
   "chat.placedStatus": "Order #{n}: {status}",

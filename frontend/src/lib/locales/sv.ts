@@ -281,7 +281,7 @@ export const sv: Messages = {
   "chat.suggestion2": "Något alkoholfritt, tack",
   "chat.suggestion3": "Vad innehåller en Mai Tai?",
   "chat.suggestion4": "Var är min beställning?",
-  "chat.addLabel": "Lägg till {name} i beställningen",
+  "chat.addLabel": "{label}: {name}",
   "chat.added": "Tillagd ✓",
   "chat.addedMany": "Tillagd ✓ ×{n}",
   "chat.placedStatus": "Beställning #{n}: {status}",
