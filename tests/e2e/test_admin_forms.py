@@ -88,6 +88,7 @@ def test_section_form_says_which_field_is_wrong_in_plain_words(
     expect(position).to_have_accessible_description("Use 0 or more.")
     expect(page.get_by_text("greater than or equal")).to_have_count(0)  # never validator wording
     row.scroll_into_view_if_needed()
+    expect(page.get_by_test_id("toast")).to_have_count(0, timeout=8_000)  # the "added" toast leaves after 5 s
     admin.shot("sections-position-error")
 
 
