@@ -18,35 +18,6 @@ from chalicelib.config import photo_prompt_queue_name, picture_queue_name, realt
 from chalicelib.db import DatabaseBusy, DatabaseUnavailable
 from chalicelib.errors import DomainError, ForbiddenError, NotFoundError, UnauthorizedError
 from chalicelib.uow import UnitOfWork
-from chalicelib.validation import (
-    BarSettingsUpdate,
-    BartenderMessage,
-    BartenderSettingsUpdate,
-    DrinkCreate,
-    DrinkQuery,
-    DrinkUpdate,
-    ImageUploadRequest,
-    IngredientCreate,
-    IngredientUpdate,
-    InviteCodeRequest,
-    LimitQuery,
-    OrderListQuery,
-    OrderRequest,
-    OrderStatusUpdate,
-    PhotoChoice,
-    ProfileUpdate,
-    RatingRequest,
-    RefreshRequest,
-    Registration,
-    SectionCreate,
-    SectionUpdate,
-    json_body,
-    parse,
-    parse_idempotency_key,
-    parse_origin,
-    parse_uuid,
-    query_dict,
-)
 
 # Imported on first use (chalicelib.LazyModule): `import app` is part of every cold
 # start, and most requests need only a few of these.
@@ -61,6 +32,9 @@ photo_prompts = LazyModule("photo_prompts")
 profiles = LazyModule("profiles")
 realtime = LazyModule("realtime")
 stats = LazyModule("stats")
+# The request models too: building them is most of pydantic's import cost, and routes
+# such as GET /bar or the authorizer never parse a body.
+validation = LazyModule("validation")
 
 # The one way views reach the database (chalicelib/uow.py): stateless, so shared.
 uow = UnitOfWork()
@@ -230,7 +204,7 @@ def token_authorizer(auth_request: Any) -> Any:
 
 def request_json() -> Any:
     """The request's JSON body, or a 400 (never Chalice's json_body: deep nesting is a 500 there)."""
-    return json_body(app.current_request.raw_body)
+    return validation.json_body(app.current_request.raw_body)
 
 
 def caller() -> dict[str, str]:
@@ -256,7 +230,8 @@ def list_sections() -> list[dict[str, Any]]:
 
 @app.route("/drinks", methods=["GET"], api_key_required=True)
 def list_drinks() -> Response:
-    query = parse(DrinkQuery, query_dict(app.current_request.query_params, list_fields=("ingredient", "exclude")))
+    params = validation.query_dict(app.current_request.query_params, list_fields=("ingredient", "exclude"))
+    query = validation.parse(validation.DrinkQuery, params)
     # PostgreSQL builds the JSON (chalicelib/menu.py): sent as is, not parsed and re-serialised.
     body = uow.read(menu.list_drinks_json, query, settings().image_base_url)
     return Response(body, headers={"Content-Type": "application/json"})
@@ -264,7 +239,7 @@ def list_drinks() -> Response:
 
 @app.route("/drinks/{drink_id}", methods=["GET"], api_key_required=True)
 def get_drink(drink_id: str) -> Response:
-    body = uow.read(menu.get_drink_json, parse_uuid(drink_id, "drink"), settings().image_base_url)
+    body = uow.read(menu.get_drink_json, validation.parse_uuid(drink_id, "drink"), settings().image_base_url)
     if body is None:
         raise NotFoundError("no such drink on the menu")
     return Response(body, headers={"Content-Type": "application/json"})
@@ -272,8 +247,8 @@ def get_drink(drink_id: str) -> Response:
 
 @app.route("/drinks/{drink_id}/similar", methods=["GET"], api_key_required=True)
 def similar_drinks(drink_id: str) -> list[dict[str, Any]]:
-    key = parse_uuid(drink_id, "drink")
-    query = parse(LimitQuery, query_dict(app.current_request.query_params))
+    key = validation.parse_uuid(drink_id, "drink")
+    query = validation.parse(validation.LimitQuery, validation.query_dict(app.current_request.query_params))
     picks = uow.read(profiles.similar_drinks, key, query.limit, settings().image_base_url)
     if picks is None:
         raise NotFoundError("no such drink on the menu")
@@ -302,7 +277,7 @@ def admin_get_bar() -> dict[str, Any]:
 @app.route("/admin/bar", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_bar() -> dict[str, Any]:
     require_admin()
-    return uow.write(bar.update_settings, parse(BarSettingsUpdate, request_json()))
+    return uow.write(bar.update_settings, validation.parse(validation.BarSettingsUpdate, request_json()))
 
 
 # ---------------------------------------------------------------- guests
@@ -310,7 +285,7 @@ def admin_update_bar() -> dict[str, Any]:
 
 @app.route("/register", methods=["POST"], api_key_required=True)
 def register_guest() -> Response:
-    body = parse(Registration, request_json())
+    body = validation.parse(validation.Registration, request_json())
     key = guest_tokens.signing_key()  # first: a Secrets Manager outage must not use up an invite
     guest, refresh_token = uow.write(guests.register, body.code, body.name)
     return Response(guest_tokens.session(key, guest, refresh_token), status_code=201)
@@ -318,12 +293,21 @@ def register_guest() -> Response:
 
 @app.route("/auth/refresh", methods=["POST"], api_key_required=True)
 def refresh_guest_session() -> dict[str, Any]:
-    body = parse(RefreshRequest, request_json())
+    body = validation.parse(validation.RefreshRequest, request_json())
     key = guest_tokens.signing_key()
     rotated = uow.write(guests.refresh_session, body.refresh_token).rotated
     if rotated is None:  # unknown, expired, revoked or reused (which revoked its family)
         raise UnauthorizedError("refresh token is not valid")
     return guest_tokens.session(key, *rotated)
+
+
+@app.route("/auth/sign-out", methods=["POST"], api_key_required=True)
+def sign_out_guest() -> dict[str, Any]:
+    """The refresh token is the credential (the access token may have expired); an
+    unknown one gets the same answer, so the route tells nobody which tokens exist."""
+    body = validation.parse(validation.RefreshRequest, request_json())
+    uow.write(guests.sign_out, body.refresh_token)
+    return {"signed_out": True}
 
 
 @app.route("/me", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
@@ -361,7 +345,7 @@ def get_my_profile() -> dict[str, Any]:
 @app.route("/me/profile", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def update_my_profile() -> dict[str, Any]:
     guest_id = taster()
-    changes = parse(ProfileUpdate, request_json())
+    changes = validation.parse(validation.ProfileUpdate, request_json())
     return uow.write(profiles.update_profile, guest_id, changes)
 
 
@@ -373,15 +357,15 @@ def list_my_ratings() -> list[dict[str, Any]]:
 @app.route("/me/ratings/{drink_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def rate_drink(drink_id: str) -> dict[str, Any]:
     guest_id = taster()
-    key = parse_uuid(drink_id, "drink")
-    body = parse(RatingRequest, request_json())
+    key = validation.parse_uuid(drink_id, "drink")
+    body = validation.parse(validation.RatingRequest, request_json())
     return uow.write(profiles.rate_drink, guest_id, key, body.rating)
 
 
 @app.route("/recommendations", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def my_recommendations() -> list[dict[str, Any]]:
     guest_id = taster()
-    query = parse(LimitQuery, query_dict(app.current_request.query_params))
+    query = validation.parse(validation.LimitQuery, validation.query_dict(app.current_request.query_params))
     return uow.read(profiles.recommendations, guest_id, query.limit, settings().image_base_url)
 
 
@@ -400,7 +384,7 @@ def bartender_status() -> dict[str, Any]:
 @app.route("/bartender/messages", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def bartender_message() -> dict[str, Any]:
     guest_id = taster()
-    body = parse(BartenderMessage, request_json())
+    body = validation.parse(validation.BartenderMessage, request_json())
     return conversations.handle_message(
         uow,
         guest_id,
@@ -416,7 +400,7 @@ def bartender_message() -> dict[str, Any]:
 )
 def bartender_conversation(conversation_id: str) -> dict[str, Any]:
     guest_id = taster()
-    key = parse_uuid(conversation_id, "conversation")
+    key = validation.parse_uuid(conversation_id, "conversation")
     return uow.read(conversations.get_conversation, guest_id, key, settings().image_base_url)
 
 
@@ -429,7 +413,7 @@ def admin_get_bartender() -> dict[str, Any]:
 @app.route("/admin/bartender", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_bartender() -> dict[str, Any]:
     require_admin()
-    body = parse(BartenderSettingsUpdate, request_json())
+    body = validation.parse(validation.BartenderSettingsUpdate, request_json())
     return uow.write(conversations.update_settings, body.enabled, body.nightly_token_budget)
 
 
@@ -438,13 +422,13 @@ def admin_update_bartender() -> dict[str, Any]:
 
 def _join_base_url() -> str:
     """Configured web app origin; else the admin console's own origin (same web app)."""
-    return settings().join_base_url or parse_origin(app.current_request.headers.get("origin"))
+    return settings().join_base_url or validation.parse_origin(app.current_request.headers.get("origin"))
 
 
 @app.route("/admin/registration-codes", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_invite_code() -> Response:
     who = require_admin()
-    body = parse(InviteCodeRequest, request_json())
+    body = validation.parse(validation.InviteCodeRequest, request_json())
     code = uow.write(
         guests.create_code,
         expires_in_hours=body.expires_in_hours,
@@ -476,7 +460,7 @@ def admin_revoke_guest(guest_id: str) -> dict[str, Any]:
     """End a guest's session: their tokens stop working and their open live updates are
     told to close (docs/realtime.md#revocation). Idempotent."""
     require_admin()
-    revoked = uow.write(guests.revoke_guest, parse_uuid(guest_id, "guest"))
+    revoked = uow.write(guests.revoke_guest, validation.parse_uuid(guest_id, "guest"))
     if revoked is None:
         raise NotFoundError("no such guest")
     return revoked
@@ -499,8 +483,8 @@ def orderer() -> tuple[uuid.UUID, str]:
 @app.route("/orders", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def place_order() -> Response:
     guest_id, name = orderer()
-    body = parse(OrderRequest, request_json())
-    key = parse_idempotency_key(app.current_request.headers.get("idempotency-key"))
+    body = validation.parse(validation.OrderRequest, request_json())
+    key = validation.parse_idempotency_key(app.current_request.headers.get("idempotency-key"))
     placement = orders.place_order(uow, guest_id, name, body, key)
     if not placement.created:  # a retry: the same order again, nothing new happened
         return Response(placement.order, status_code=200, headers={"Idempotent-Replayed": "true"})
@@ -516,13 +500,13 @@ def list_my_orders() -> list[dict[str, Any]]:
 @app.route("/orders/{order_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def get_my_order(order_id: str) -> dict[str, Any]:
     guest_id, _ = orderer()
-    return uow.read(orders.get_my_order, guest_id, parse_uuid(order_id, "order"))
+    return uow.read(orders.get_my_order, guest_id, validation.parse_uuid(order_id, "order"))
 
 
 @app.route("/orders/{order_id}/cancel", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def cancel_my_order(order_id: str) -> dict[str, Any]:
     guest_id, _ = orderer()
-    return uow.write(orders.cancel_my_order, guest_id, parse_uuid(order_id, "order")).order
+    return uow.write(orders.cancel_my_order, guest_id, validation.parse_uuid(order_id, "order")).order
 
 
 # ---------------------------------------------------------------- admin: orders
@@ -531,23 +515,23 @@ def cancel_my_order(order_id: str) -> dict[str, Any]:
 @app.route("/admin/orders", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_list_orders() -> list[dict[str, Any]]:
     require_admin()
-    query = parse(OrderListQuery, query_dict(app.current_request.query_params))
+    query = validation.parse(validation.OrderListQuery, validation.query_dict(app.current_request.query_params))
     return uow.read(orders.list_orders, query.status)
 
 
 @app.route("/admin/orders/{order_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_order(order_id: str) -> dict[str, Any]:
     require_admin()
-    return uow.read(orders.get_order, parse_uuid(order_id, "order"))
+    return uow.read(orders.get_order, validation.parse_uuid(order_id, "order"))
 
 
 @app.route("/admin/orders/{order_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_move_order(order_id: str) -> dict[str, Any]:
     who = require_admin()
-    body = parse(OrderStatusUpdate, request_json())
+    body = validation.parse(validation.OrderStatusUpdate, request_json())
     change = uow.write(
         orders.transition,
-        parse_uuid(order_id, "order"),
+        validation.parse_uuid(order_id, "order"),
         body.status,
         body.reason,
         who.get("username") or who.get("userId", ""),
@@ -570,14 +554,14 @@ def admin_list_drinks() -> list[dict[str, Any]]:
 @app.route("/admin/drinks", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_drink() -> Response:
     require_admin()
-    body = parse(DrinkCreate, request_json())
+    body = validation.parse(validation.DrinkCreate, request_json())
     return Response(uow.write(catalog.create_drink, body, settings().image_base_url), status_code=201)
 
 
 @app.route("/admin/drinks/{drink_id}", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
 def admin_get_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
-    drink = uow.read(catalog.get_any_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
+    drink = uow.read(catalog.get_any_drink, validation.parse_uuid(drink_id, "drink"), settings().image_base_url)
     if drink is None:
         raise NotFoundError("no such drink")
     return drink
@@ -586,15 +570,15 @@ def admin_get_drink(drink_id: str) -> dict[str, Any]:
 @app.route("/admin/drinks/{drink_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
-    key = parse_uuid(drink_id, "drink")
-    changes = parse(DrinkUpdate, request_json())
+    key = validation.parse_uuid(drink_id, "drink")
+    changes = validation.parse(validation.DrinkUpdate, request_json())
     return uow.write(catalog.update_drink, key, changes, settings().image_base_url)
 
 
 @app.route("/admin/drinks/{drink_id}", methods=["DELETE"], authorizer=token_authorizer, api_key_required=True)
 def admin_archive_drink(drink_id: str) -> dict[str, Any]:
     require_admin()
-    return uow.write(catalog.archive_drink, parse_uuid(drink_id, "drink"), settings().image_base_url)
+    return uow.write(catalog.archive_drink, validation.parse_uuid(drink_id, "drink"), settings().image_base_url)
 
 
 @app.route("/admin/sections", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
@@ -606,21 +590,22 @@ def admin_list_sections() -> list[dict[str, Any]]:
 @app.route("/admin/sections", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_section() -> Response:
     require_admin()
-    return Response(uow.write(catalog.create_section, parse(SectionCreate, request_json())), status_code=201)
+    body = validation.parse(validation.SectionCreate, request_json())
+    return Response(uow.write(catalog.create_section, body), status_code=201)
 
 
 @app.route("/admin/sections/{section_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_section(section_id: str) -> dict[str, Any]:
     require_admin()
-    key = parse_uuid(section_id, "section")
-    changes = parse(SectionUpdate, request_json())
+    key = validation.parse_uuid(section_id, "section")
+    changes = validation.parse(validation.SectionUpdate, request_json())
     return uow.write(catalog.update_section, key, changes)
 
 
 @app.route("/admin/sections/{section_id}", methods=["DELETE"], authorizer=token_authorizer, api_key_required=True)
 def admin_archive_section(section_id: str) -> dict[str, Any]:
     require_admin()
-    return uow.write(catalog.archive_section, parse_uuid(section_id, "section"))
+    return uow.write(catalog.archive_section, validation.parse_uuid(section_id, "section"))
 
 
 @app.route("/admin/ingredients", methods=["GET"], authorizer=token_authorizer, api_key_required=True)
@@ -632,14 +617,15 @@ def admin_list_ingredients() -> list[dict[str, Any]]:
 @app.route("/admin/ingredients", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_create_ingredient() -> Response:
     require_admin()
-    return Response(uow.write(catalog.create_ingredient, parse(IngredientCreate, request_json())), status_code=201)
+    body = validation.parse(validation.IngredientCreate, request_json())
+    return Response(uow.write(catalog.create_ingredient, body), status_code=201)
 
 
 @app.route("/admin/ingredients/{ingredient_id}", methods=["PUT"], authorizer=token_authorizer, api_key_required=True)
 def admin_update_ingredient(ingredient_id: str) -> dict[str, Any]:
     require_admin()
-    key = parse_uuid(ingredient_id, "ingredient")
-    changes = parse(IngredientUpdate, request_json())
+    key = validation.parse_uuid(ingredient_id, "ingredient")
+    changes = validation.parse(validation.IngredientUpdate, request_json())
     return uow.write(catalog.update_ingredient, key, changes)
 
 
@@ -651,7 +637,7 @@ def admin_update_ingredient(ingredient_id: str) -> dict[str, Any]:
 @app.route("/admin/images/upload-url", methods=["POST"], authorizer=token_authorizer, api_key_required=True)
 def admin_image_upload_url() -> dict[str, Any]:
     require_admin()
-    body = parse(ImageUploadRequest, request_json())
+    body = validation.parse(validation.ImageUploadRequest, request_json())
     return media.upload_url(body.filename, body.content_type)
 
 
@@ -666,7 +652,7 @@ def admin_image_upload_url() -> dict[str, Any]:
 )
 def admin_regenerate_picture(drink_id: str) -> Response:
     require_admin()
-    key = parse_uuid(drink_id, "drink")
+    key = validation.parse_uuid(drink_id, "drink")
     return Response(images.request_regeneration(uow, key, stats.utcnow()), status_code=202)
 
 
@@ -675,8 +661,8 @@ def admin_regenerate_picture(drink_id: str) -> Response:
 )
 def admin_use_photo(drink_id: str) -> dict[str, Any]:
     require_admin()
-    key = parse_uuid(drink_id, "drink")
-    body = parse(PhotoChoice, request_json())
+    key = validation.parse_uuid(drink_id, "drink")
+    body = validation.parse(validation.PhotoChoice, request_json())
     return uow.write(catalog.use_photo, key, body.image_key, settings().image_base_url)
 
 

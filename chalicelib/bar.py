@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import Connection
 
 from chalicelib.uow import Tx
-from chalicelib.validation import BarSettingsUpdate
+
+if TYPE_CHECKING:  # request models: built on first use, not with every cold start
+    from chalicelib.validation import BarSettingsUpdate
 
 BAR_ID = "bar"
 DEFAULTS: dict[str, Any] = {"is_open": True, "message": "", "max_queue": 30, "max_active_per_guest": 3}

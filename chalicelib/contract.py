@@ -150,6 +150,12 @@ class GuestSession(Out):
     guest: PublicGuest
 
 
+class SignedOut(Out):
+    """POST /auth/sign-out: the same answer whether or not the token was known."""
+
+    signed_out: Literal[True]
+
+
 class Me(Out):
     """GET /me: a guest, or an admin (no created_at) trying the bar out."""
 
@@ -440,6 +446,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/register"): Route(GuestSession, status=201, body=Registration, summary="Join with an invite code"),
     ("POST", "/auth/refresh"): Route(
         GuestSession, body=RefreshRequest, errors=(401,), summary="Rotate the refresh token"
+    ),
+    ("POST", "/auth/sign-out"): Route(
+        SignedOut, body=RefreshRequest, summary="End the guest's session on the server (every token of it)"
     ),
     ("GET", "/me"): Route(Me, errors=(404,), summary="Who the token belongs to"),
     ("GET", "/me/profile"): Route(TasteProfile, summary="The caller's taste profile"),

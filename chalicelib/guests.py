@@ -268,6 +268,31 @@ def refresh_session(tx: Tx, refresh_token: str) -> Refresh:
     return Refresh((dict(guest), _new_refresh_token(conn, guest["id"], used["family_id"])))
 
 
+def sign_out(tx: Tx, refresh_token: str) -> bool:
+    """A guest leaving (POST /auth/sign-out): the session ends on the server too, not only
+    on the phone: every refresh token of the family and the guest itself are revoked, so
+    the tokens left on a shared phone, or copied off it, stop working at once. Whether
+    this call ended a live session; an unknown or already ended one changes nothing."""
+    conn = tx.conn
+    known = conn.execute(
+        "SELECT family_id, guest_id FROM refresh_tokens WHERE token_hash = %s", (hash_token(refresh_token),)
+    ).fetchone()
+    if known is None:
+        return False
+    conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
+        (known["family_id"],),
+    )
+    ended = conn.execute(
+        "UPDATE guests SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL RETURNING id",
+        (known["guest_id"],),
+    ).fetchone()
+    if ended is None:
+        return False
+    tx.record("GuestRevoked", revoked_event(ended["id"], "signed_out"))
+    return True
+
+
 # ---------------------------------------------------------------- guests
 
 
@@ -279,7 +304,7 @@ def get_guest(conn: Connection[Any], guest_id: str) -> dict[str, Any] | None:
 
 
 # Why a guest's session ended (GuestRevoked's `reason`).
-REVOKE_REASONS = ("admin", "refresh_reuse")
+REVOKE_REASONS = ("admin", "refresh_reuse", "signed_out")
 
 
 def revoked_event(guest_id: Any, reason: str) -> dict[str, Any]:

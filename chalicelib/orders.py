@@ -25,7 +25,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import Connection
 from psycopg import errors as pg_errors
@@ -42,7 +42,9 @@ from chalicelib.errors import (
 )
 from chalicelib.order_status import ACTIVE, QUEUED, TRANSITIONS, OrderStatus
 from chalicelib.uow import Tx, UnitOfWork
-from chalicelib.validation import OrderRequest
+
+if TYPE_CHECKING:  # request models: built on first use, not with every cold start
+    from chalicelib.validation import OrderRequest
 
 # Pickup numbers run 1..999: short enough to call out and read on a board. A number is
 # held from placement until the order is picked up or cancelled, so two orders waiting

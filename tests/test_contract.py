@@ -226,6 +226,7 @@ def test_an_evening_answers_as_the_contract_says(
     # endings
     call("DELETE", "/admin/registration-codes/{code}", admin, code=code["code"])
     call("DELETE", "/admin/guests/{guest_id}", admin, guest_id=session["guest"]["id"])
+    call("POST", "/auth/sign-out", anyone, {"refresh_token": session["refresh_token"]})
 
     # refusals are {"Code","Message"}
     _error_checked(client, "GET", f"/drinks/{uuid.uuid4()}", anyone, 404)

@@ -463,6 +463,77 @@ def test_refresh_refuses_unknown_expired_and_revoked_guests(
     assert post(client, "/auth/refresh", {"refresh_token": kicked["refresh_token"]}).status_code == 401
 
 
+# ---------------------------------------------------------------- signing out
+
+
+def test_sign_out_ends_the_session_on_the_server(
+    client: Any, admin_headers: dict[str, str], admin_conn: Any, secrets_manager: Any  # noqa: F811
+) -> None:
+    leaving = json.loads(register(client, create_code(client, admin_headers)["code"]).body)
+    staying = json.loads(register(client, create_code(client, admin_headers)["code"]).body)
+    rotated = json.loads(post(client, "/auth/refresh", {"refresh_token": leaving["refresh_token"]}).body)
+
+    response = post(client, "/auth/sign-out", {"refresh_token": rotated["refresh_token"]})
+    assert response.status_code == 200, response.body
+    assert json.loads(response.body) == {"signed_out": True}
+    # Every token of the session stops working at once: the refresh token, the older one of
+    # its family, and the access token still on the phone.
+    assert post(client, "/auth/refresh", {"refresh_token": rotated["refresh_token"]}).status_code == 401
+    assert post(client, "/auth/refresh", {"refresh_token": leaving["refresh_token"]}).status_code == 401
+    assert client.http.get("/me", headers=bearer(rotated["access_token"])).status_code == 401
+    row = admin_conn.execute("SELECT revoked_at FROM guests WHERE id = %s", (leaving["guest"]["id"],)).fetchone()
+    assert row["revoked_at"] is not None
+    # Someone else's session is theirs.
+    assert client.http.get("/me", headers=bearer(staying["access_token"])).status_code == 200
+    assert post(client, "/auth/refresh", {"refresh_token": staying["refresh_token"]}).status_code == 200
+
+
+def test_sign_out_answers_alike_for_unknown_tokens_and_refuses_bad_bodies(
+    client: Any, admin_headers: dict[str, str], admin_conn: Any, secrets_manager: Any  # noqa: F811
+) -> None:
+    guest = json.loads(register(client, create_code(client, admin_headers)["code"]).body)
+    before = admin_conn.execute("SELECT count(*) AS n FROM refresh_tokens WHERE revoked_at IS NULL").fetchone()["n"]
+    unknown = post(client, "/auth/sign-out", {"refresh_token": "not-a-token"})
+    assert (unknown.status_code, json.loads(unknown.body)) == (200, {"signed_out": True})  # tells nothing
+    for body in ({}, {"refresh_token": ""}, {"refresh_token": 5}, {"refresh_token": "x", "guest": "y"}, []):
+        refused = post(client, "/auth/sign-out", body)
+        assert refused.status_code == 400, (body, refused.body)
+        assert set(json.loads(refused.body)) == {"Code", "Message"}
+    after = admin_conn.execute("SELECT count(*) AS n FROM refresh_tokens WHERE revoked_at IS NULL").fetchone()["n"]
+    assert after == before  # nothing changed
+    assert client.http.get("/me", headers=bearer(guest["access_token"])).status_code == 200
+
+
+def test_signing_out_at_once_from_two_tabs_ends_the_session_once(
+    client: Any, admin_headers: dict[str, str], database_url: str, secrets_manager: Any  # noqa: F811
+) -> None:
+    """Eight concurrent sign-outs of one session (each with its own connections, as Lambda
+    containers have): all answered, one GuestRevoked, the session over."""
+    guest = json.loads(register(client, create_code(client, admin_headers)["code"]).body)
+    published: list[tuple[str, dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def record(event_type: str, data: dict[str, Any]) -> None:
+        with lock:
+            published.append((event_type, data))
+
+    start = threading.Barrier(8)
+
+    def leave(_: int) -> bool:
+        database = Database(settings())
+        try:
+            start.wait(timeout=30)
+            return UnitOfWork(database, publish=record).write(guests.sign_out, guest["refresh_token"])
+        finally:
+            database.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(leave, range(8)))
+    assert outcomes.count(True) == 1, outcomes
+    assert published == [("GuestRevoked", {"guest_id": guest["guest"]["id"], "reason": "signed_out"})]
+    assert post(client, "/auth/refresh", {"refresh_token": guest["refresh_token"]}).status_code == 401
+
+
 # ---------------------------------------------------------------- guest tokens at the authorizer
 
 

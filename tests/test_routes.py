@@ -29,4 +29,5 @@ def test_only_the_public_routes_are_open() -> None:
         ("/bar", "GET"),
         ("/register", "POST"),
         ("/auth/refresh", "POST"),
+        ("/auth/sign-out", "POST"),
     }

@@ -144,3 +144,39 @@ describe("ApiClient", () => {
     expect(header(calls[1].init, "Authorization")).toBe("Bearer fresh");
   });
 });
+
+describe("signing out", () => {
+  it("ends the session on the server, waiting for it, then forgets it", async () => {
+    const { api, calls, session } = client([jsonResponse(200, { signed_out: true })]);
+    session.signIn(tokens("a1", "r1"));
+    await api.signOutGuest();
+    expect(calls.map((c) => [c.url, c.init.method, c.init.body])).toEqual([
+      ["https://api.example/prod/auth/sign-out", "POST", JSON.stringify({ refresh_token: "r1" })],
+    ]);
+    expect(header(calls[0].init, "x-api-key")).toBe("key-123");
+    expect(session.get()).toBeNull();
+  });
+
+  it("forgets the session offline too, and sends nothing without one", async () => {
+    const offline = client([new TypeError("Failed to fetch")]);
+    offline.session.signIn(tokens("a1", "r1"));
+    await offline.api.signOutGuest();
+    expect(offline.calls).toHaveLength(1);
+    expect(offline.session.get()).toBeNull();
+
+    const nobody = client([]);
+    await nobody.api.signOutGuest();
+    expect(nobody.calls).toHaveLength(0);
+  });
+
+  it("sends the token another tab rotated to, not a stale copy", async () => {
+    const store = new MemoryStore();
+    const tab = new SessionStore(store);
+    tab.signIn(tokens("a1", "r1"));
+    const other = new SessionStore(store);
+    other.signIn(tokens("a2", "r2")); // the other tab refreshed meanwhile
+    const { api, calls } = client([jsonResponse(200, { signed_out: true })], tab);
+    await api.signOutGuest();
+    expect(JSON.parse(String(calls[0].init.body))).toEqual({ refresh_token: "r2" });
+  });
+});

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from chalicelib import bar
@@ -227,9 +228,19 @@ def test_guest_joins_orders_and_sees_it_ready(stack: Stack, admin_api: Api, phon
     page.reload()
     expect(page.get_by_test_id("past-order").first).to_contain_text("Picked up")
     phone.shot("history")
+    stored = json.loads(page.evaluate("localStorage.getItem('da.guest-session')"))
     page.get_by_test_id("sign-out").click()
     expect(page.get_by_role("link", name="My orders")).to_have_count(0)
     expect(page.get_by_text("To order, scan the QR code")).to_be_visible()
+    # Signing out ended the session on the server: the tokens the phone held are refused.
+    refresh = requests.post(
+        f"{stack.base_url}/api/auth/refresh", json={"refresh_token": stored["refreshToken"]}, timeout=15
+    )
+    assert refresh.status_code == 401, refresh.text
+    me = requests.get(
+        f"{stack.base_url}/api/me", headers={"Authorization": f"Bearer {stored['accessToken']}"}, timeout=15
+    )
+    assert me.status_code == 401, me.text
 
 
 def test_refused_order_gets_a_friendly_message(

@@ -320,6 +320,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the guest's session on the server (every token of it) */
+        post: operations["sign_out_guest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/bar": {
         parameters: {
             query?: never;
@@ -1306,6 +1323,14 @@ export interface components {
             name?: string;
             position?: number;
         };
+        /**
+         * SignedOut
+         * @description POST /auth/sign-out: the same answer whether or not the token was known.
+         */
+        SignedOut: {
+            /** @constant */
+            signed_out: true;
+        };
         /** Stats */
         Stats: {
             avg_prep_seconds: number | null;
@@ -2191,6 +2216,33 @@ export interface operations {
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    sign_out_guest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description End the guest's session on the server (every token of it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };

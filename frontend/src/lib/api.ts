@@ -101,6 +101,25 @@ export class GuestTokens implements TokenSource {
     return this.inflight;
   }
 
+  /**
+   * Leave: end the session on the server (every token of it stops working, also copies
+   * left on a shared phone), waiting for the answer, then forget it here. Offline or
+   * refused, the phone forgets it all the same.
+   */
+  async signOut(): Promise<void> {
+    await this.inflight?.catch(() => false); // a refresh in flight would rotate the token we send
+    this.session.reload();
+    const current = this.session.get();
+    if (current) {
+      try {
+        await this.post("/auth/sign-out", { refresh_token: current.refreshToken });
+      } catch {
+        // offline: the tokens expire on their own; nothing more this phone can do
+      }
+    }
+    this.session.clear();
+  }
+
   private async doRefresh(): Promise<boolean> {
     this.session.reload(); // another tab may have rotated the pair already
     const current = this.session.get();
@@ -151,6 +170,11 @@ export class ApiClient {
   /** The admin console registers its token source (hosted login) here. */
   useTokenSource(kind: AuthKind, source: TokenSource): void {
     this.sources[kind] = source;
+  }
+
+  /** The guest leaves: their session ends on the server, then on this phone. */
+  signOutGuest(): Promise<void> {
+    return (this.sources.guest as GuestTokens).signOut();
   }
 
   /** A current token of that kind (refreshed when expired), for the realtime connection. */

@@ -332,6 +332,12 @@ export function startGuestApp(): void {
   );
 }
 
+/** "Sign out" on the orders page: the server ends the session first (api.signOutGuest). */
+export async function leaveBar(): Promise<void> {
+  await api.signOutGuest();
+  signOut();
+}
+
 export function signOut(): void {
   stopTracking();
   stopTracking = () => {};
