@@ -158,7 +158,9 @@ def test_dsql_tokens_come_from_assumed_roles_without_an_sts_call_per_request() -
     database.auth_token(Role.WRITER)
     assert sessions.assume_role_calls == 2  # one per role
 
-    now[0] += 3600 - db_module.CREDENTIAL_MARGIN_S + 1  # credentials about to expire: renewed
+    # Credentials about to expire: renewed. Relative to the expiry STS gave, not to the
+    # clock at the start: on a loaded machine the first AssumeRole can come seconds later.
+    now[0] = database._credentials[Role.READER].expires_at - db_module.CREDENTIAL_MARGIN_S + 1
     database.auth_token(Role.READER)
     assert sessions.assume_role_calls == 3
 
