@@ -247,18 +247,8 @@ def refresh_session(tx: Tx, refresh_token: str) -> Refresh:
         if known is not None and known["used_at"] is not None:
             # A rotated token came back: someone holds a copy. End the whole family, and
             # with it the guest (every access token and open subscription of theirs).
-            conn.execute(
-                "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
-                (known["family_id"],),
-            )
-            ended = conn.execute(
-                "UPDATE guests SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL RETURNING id",
-                (known["guest_id"],),
-            ).fetchone()
-            if ended is None:
-                return Refresh(None)
-            tx.record("GuestRevoked", revoked_event(ended["id"], "refresh_reuse"))
-            return Refresh(None, str(ended["id"]))
+            ended = _end_session(tx, known, "refresh_reuse")
+            return Refresh(None, str(known["guest_id"]) if ended else None)
         return Refresh(None)
     guest = conn.execute(
         "SELECT id, name, created_at FROM guests WHERE id = %s AND revoked_at IS NULL", (used["guest_id"],)
@@ -273,23 +263,25 @@ def sign_out(tx: Tx, refresh_token: str) -> bool:
     on the phone: every refresh token of the family and the guest itself are revoked, so
     the tokens left on a shared phone, or copied off it, stop working at once. Whether
     this call ended a live session; an unknown or already ended one changes nothing."""
-    conn = tx.conn
-    known = conn.execute(
+    known = tx.execute(
         "SELECT family_id, guest_id FROM refresh_tokens WHERE token_hash = %s", (hash_token(refresh_token),)
     ).fetchone()
-    if known is None:
-        return False
-    conn.execute(
+    return known is not None and _end_session(tx, known, "signed_out")
+
+
+def _end_session(tx: Tx, token: dict[str, Any], reason: str) -> bool:
+    """Revoke the token's family and its guest; GuestRevoked when the guest was live."""
+    tx.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
-        (known["family_id"],),
+        (token["family_id"],),
     )
-    ended = conn.execute(
+    ended = tx.execute(
         "UPDATE guests SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL RETURNING id",
-        (known["guest_id"],),
+        (token["guest_id"],),
     ).fetchone()
     if ended is None:
         return False
-    tx.record("GuestRevoked", revoked_event(ended["id"], "signed_out"))
+    tx.record("GuestRevoked", revoked_event(ended["id"], reason))
     return True
 
 

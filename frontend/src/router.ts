@@ -25,44 +25,44 @@ export const routes: RouteRecordRaw[] = [
   {
     path: "/admin",
     component: () => import("./views/AdminView.vue"),
-    meta: { title: "Bar admin", chrome: "none" },
+    meta: { title: "Bar admin", titleKey: "a.brand", chrome: "none" },
     children: [
-      { path: "", name: "admin", component: () => import("./views/admin/OrdersBoard.vue"), meta: { title: "Orders" } },
+      { path: "", name: "admin", component: () => import("./views/admin/OrdersBoard.vue"), meta: { title: "Orders", titleKey: "a.nav.orders" } },
       { path: "menu", redirect: "/admin/menu/drinks" },
       {
         path: "menu/drinks",
         name: "admin-drinks",
         component: () => import("./views/admin/DrinksList.vue"),
-        meta: { title: "Drinks" },
+        meta: { title: "Drinks", titleKey: "a.drinks.title" },
       },
       {
         path: "menu/drinks/new",
         name: "admin-drink-new",
         component: () => import("./views/admin/DrinkEditor.vue"),
-        meta: { title: "New drink" },
+        meta: { title: "New drink", titleKey: "a.editor.new" },
       },
       {
         path: "menu/drinks/:id",
         name: "admin-drink",
         component: () => import("./views/admin/DrinkEditor.vue"),
         props: true,
-        meta: { title: "Edit drink" },
+        meta: { title: "Edit drink", titleKey: "a.editor.edit" },
       },
       {
         path: "menu/sections",
         name: "admin-sections",
         component: () => import("./views/admin/SectionsList.vue"),
-        meta: { title: "Sections" },
+        meta: { title: "Sections", titleKey: "a.sections.title" },
       },
       {
         path: "menu/ingredients",
         name: "admin-ingredients",
         component: () => import("./views/admin/IngredientsList.vue"),
-        meta: { title: "Ingredients" },
+        meta: { title: "Ingredients", titleKey: "a.ingredients.title" },
       },
-      { path: "invites", name: "admin-invites", component: () => import("./views/admin/InvitesView.vue"), meta: { title: "Invites" } },
-      { path: "bar", name: "admin-bar", component: () => import("./views/admin/BarSettings.vue"), meta: { title: "Bar settings" } },
-      { path: "numbers", name: "admin-numbers", component: () => import("./views/admin/NumbersView.vue"), meta: { title: "Tonight's numbers" } },
+      { path: "invites", name: "admin-invites", component: () => import("./views/admin/InvitesView.vue"), meta: { title: "Invites", titleKey: "a.invites.title" } },
+      { path: "bar", name: "admin-bar", component: () => import("./views/admin/BarSettings.vue"), meta: { title: "Bar settings", titleKey: "a.bar.title" } },
+      { path: "numbers", name: "admin-numbers", component: () => import("./views/admin/NumbersView.vue"), meta: { title: "Tonight's numbers", titleKey: "a.numbers.title" } },
       { path: ":rest(.*)*", redirect: "/admin" },
     ],
   },
@@ -76,7 +76,7 @@ export const routes: RouteRecordRaw[] = [
     path: "/display",
     name: "display",
     component: () => import("./views/DisplayView.vue"),
-    meta: { title: "Bar display", chrome: "none" },
+    meta: { title: "Bar display", titleKey: "a.display.signinTitle", chrome: "none" },
   },
   { path: "/:missing(.*)*", redirect: "/" },
 ];
@@ -93,7 +93,10 @@ export const router = createRouter({
 
 function pageTitle(to: RouteLocationNormalized): string {
   const key = to.meta.titleKey as MessageKey | undefined;
-  return key ? t(key) : typeof to.meta.title === "string" ? to.meta.title : "";
+  const english = typeof to.meta.title === "string" ? to.meta.title : "";
+  if (!key) return english;
+  const text = t(key);
+  return text === key ? english : text; // an admin page's words arrive with its chunk
 }
 
 function setTitle(to: RouteLocationNormalized): void {

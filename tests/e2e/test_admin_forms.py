@@ -162,6 +162,7 @@ def test_invite_and_bar_forms_and_invite_statuses_in_words_in_both_languages(
 
     page.get_by_test_id("language-switch").click()  # Svenska
     expect(page.get_by_role("heading", name="Inbjudningar", level=1)).to_be_visible()
+    expect(page).to_have_title("Inbjudningar · drink-assistant")  # the tab says it too
     expect(row.get_by_test_id("code-status")).to_have_text("Förbrukad")
     expect(page.get_by_role("navigation", name="Admin").get_by_role("link", name="Beställningar")).to_be_visible()
     form.get_by_label("Användningar").fill("0")

@@ -120,6 +120,7 @@ export const adminEn = {
   // the drink editor
   "a.editor.allDrinks": "← All drinks",
   "a.editor.new": "New drink",
+  "a.editor.edit": "Edit drink",
   "a.editor.drink": "Drink",
   "a.editor.ingredientN": "Ingredient {n}",
   "a.editor.amount": "Amount",

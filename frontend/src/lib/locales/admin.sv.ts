@@ -111,6 +111,7 @@ export const adminSv: AdminMessages = {
   "a.drinks.restored": "{name} är tillbaka på menyn",
   "a.editor.allDrinks": "← Alla drinkar",
   "a.editor.new": "Ny drink",
+  "a.editor.edit": "Redigera drink",
   "a.editor.drink": "Drink",
   "a.editor.ingredientN": "Ingrediens {n}",
   "a.editor.amount": "Mängd",
