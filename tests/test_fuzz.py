@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import inspect
 import json
-import os
 import random
 import re
 import uuid
@@ -28,6 +27,7 @@ from pydantic import BaseModel
 import app as app_module
 from chalicelib import validation
 from local.pg import drop_database, ensure_database
+from tests.databases import own_database
 from tests.guest_fixtures import secrets_manager  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,30 +190,8 @@ def contract_problem(status: int, headers: dict[str, str], body: bytes, *, in_pr
 def fuzz_database(pg_cluster: str, user_pool: Any) -> Iterator[str]:
     """A database of its own (migrated and seeded), so what the fuzzer's accepted
     requests change cannot disturb other tests."""
-    from chalicelib.config import settings
-    from chalicelib.db import database, reset_database
-    from sql.migrate import migrate
-    from sql.seed import seed
-
-    name = f"da_fuzz_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    url = ensure_database(pg_cluster, name)
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    settings.cache_clear()
-    reset_database()
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
-        seed(database().write)
+    with own_database(pg_cluster, "da_fuzz") as url:
         yield url
-    finally:
-        settings.cache_clear()
-        reset_database()
-        if previous is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = previous
-        drop_database(pg_cluster, name)
 
 
 class Fingerprint:

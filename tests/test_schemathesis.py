@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.admin_menu_helpers import configure
+from tests.databases import own_database
 from tools import openapi
 
 CHECKS = [
@@ -60,31 +61,8 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 @pytest.fixture(scope="module")
 def fuzz_database(pg_cluster: str, user_pool: Any) -> Iterator[str]:
     """A database of the run's own (the session's stays as the other tests left it)."""
-    from chalicelib.config import settings as app_settings
-    from chalicelib.db import database, reset_database
-    from local.pg import drop_database, ensure_database
-    from sql.migrate import migrate
-    from sql.seed import seed
-
-    name = f"da_fuzz_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    url = ensure_database(pg_cluster, name)
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    app_settings.cache_clear()
-    reset_database()
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
-        seed(database().write)
+    with own_database(pg_cluster, "da_fuzz") as url:
         yield url
-    finally:
-        reset_database()
-        if previous is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = previous
-        app_settings.cache_clear()
-        drop_database(pg_cluster, name)
 
 
 @pytest.fixture(scope="module")
