@@ -200,6 +200,46 @@ class Database:
         """
         return self._run(Role.WRITER, True, fn, *args, **kwargs)
 
+    def write_in_one_trip(
+        self,
+        send: Callable[Concatenate[psycopg.Connection[Any], P], Callable[[], T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """A whole write transaction in one round trip, retried whole on conflict.
+
+        `send(conn, ...)` only queues statements (psycopg pipeline mode: it must not read
+        a result) and returns `finish()`, which reads their results. The connection
+        sends BEGIN, `send`'s statements and COMMIT with one Sync, and then calls
+        `finish()`: committed when this returns. Every statement must therefore decide
+        in SQL whether it writes (a refusal is statements that write nothing). An error
+        in any statement skips the rest and the COMMIT; the transaction is rolled back.
+        """
+
+        def attempt(conn: psycopg.Connection[Any]) -> T:
+            # A statement's error may surface at a later `execute` in the block or at the
+            # pipeline's end (the Sync); the first one is the one that counts (a 40001 is
+            # retried), not the "pipeline aborted" that follows it.
+            failure: psycopg.Error | None = None
+            try:
+                with conn.pipeline():
+                    try:
+                        conn.execute(_begin_command(conn))
+                        finish = send(conn, *args, **kwargs)
+                        conn.execute("COMMIT")
+                    except psycopg.Error as exc:
+                        failure = exc
+            except psycopg.Error as exc:
+                failure = failure or exc
+            if failure is not None:
+                if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                    with contextlib.suppress(psycopg.Error):  # else the pool closes it
+                        conn.execute("ROLLBACK")  # the error skipped the COMMIT
+                raise failure
+            return finish()
+
+        return self._run(Role.WRITER, False, attempt)  # BEGIN and COMMIT are statements of its own
+
     def close(self) -> None:
         """Close the idle connections (lent ones close when they come back)."""
         for pool in self._pools.values():
@@ -394,6 +434,13 @@ def dsql_auth_token(credentials: Any, hostname: str, region: str, *, action: str
     request = AWSRequest(method="GET", url=f"https://{hostname}/", params={"Action": action})
     SigV4QueryAuth(credentials, "dsql", region, expires=expires_in).add_auth(request)
     return request.url.removeprefix("https://")
+
+
+def _begin_command(conn: psycopg.Connection[Any]) -> str:
+    """BEGIN at the connection's isolation level (what psycopg's own transactions send)."""
+    if conn.isolation_level is None:
+        return "BEGIN"
+    return f"BEGIN ISOLATION LEVEL {conn.isolation_level.name.replace('_', ' ')}"
 
 
 def _broken(exc: psycopg.OperationalError) -> bool:

@@ -23,6 +23,7 @@ import hashlib
 import json
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,9 @@ QUEUE_SLOTS = 500
 # Slot 0 is never held; placements write it only while orders hold slots beyond the
 # current max_queue (see _place), which serializes them until the queue is back in range.
 SERIAL_SLOT = 0
+# A refused placement is placed again when, read afterwards, nothing refuses it (the bar
+# changed in between): at most this many times.
+PLACEMENT_ATTEMPTS = 3
 # Where a placement starts looking for a free slot and number (tests pin it).
 _pick = random.Random()
 MY_ORDERS_LIMIT = 50
@@ -88,10 +92,6 @@ def placed_event(order: dict[str, Any]) -> dict[str, Any]:
         "status": order["status"],
         "order": order,
     }
-
-
-class _AlreadyPlaced(Exception):
-    """Raised inside the placement transaction to roll it back: the key was used."""
 
 
 def _iso(moment: datetime) -> str:
@@ -269,23 +269,34 @@ def place_order(
 ) -> Placement:
     """Place an order, or return the one already placed with this Idempotency-Key.
 
+    The placement is one write transaction in one round trip (`_send_placement`). A
+    refused one writes nothing; only then does a read find out why (`_why_refused`), so
+    the refusals cost a second round trip and a new order does not.
+
     A retry with the same key (sequential or in parallel) never makes a second order:
-    the transaction looks for the key first, and the unique index on
-    (guest_id, idempotency_key) settles any race the lookup cannot see.
+    the insert happens only while the key is unused, and the unique index on
+    (guest_id, idempotency_key) settles any race the check cannot see.
     """
     fingerprint = request_fingerprint(request)
-    try:
-        order = uow.write(_place, guest_id, guest_name, request, idempotency_key, fingerprint)
-        return Placement(order, created=True)
-    except (_AlreadyPlaced, pg_errors.UniqueViolation):
-        if idempotency_key is None:
-            raise
-    existing = uow.read(_order_by_key, guest_id, idempotency_key)
-    if existing is None:  # pragma: no cover - the key was just seen committed
-        raise ConflictError("the order with this Idempotency-Key could not be read; retry")
-    if existing.pop("_request_hash") != fingerprint:
-        raise IdempotencyKeyReused("this Idempotency-Key was already used for a different order")
-    return Placement(existing, created=False)
+    for _ in range(PLACEMENT_ATTEMPTS):
+        try:
+            order = uow.write_in_one_trip(_send_placement, guest_id, guest_name, request, idempotency_key, fingerprint)
+        except pg_errors.UniqueViolation:
+            if idempotency_key is None:
+                raise
+            existing = uow.read(_order_by_key, guest_id, idempotency_key)
+        else:
+            if order is not None:
+                return Placement(order, created=True)
+            existing = uow.read(_why_refused, guest_id, request, idempotency_key)  # raises the refusal
+            if existing is None:
+                continue  # nothing refuses it any more (the bar changed meanwhile): again
+        if existing is None:  # pragma: no cover - the key was just seen committed
+            raise ConflictError("the order with this Idempotency-Key could not be read; retry")
+        if existing.pop("_request_hash") != fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different order")
+        return Placement(existing, created=False)
+    raise ConflictError("the bar changed while the order was placed; try again")
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
@@ -296,6 +307,12 @@ def _sql_list(values: tuple[str, ...]) -> str:
 _KEY_FREE = """NOT EXISTS (SELECT 1 FROM orders k
                   WHERE k.guest_id = %(guest_id)s AND k.idempotency_key = %(key)s::text)"""
 _MAX_QUEUE = "(SELECT COALESCE((SELECT max_queue FROM bar_settings WHERE id = %(bar_id)s), %(default_queue)s))"
+# The order this placement inserted (its other statements write only if it exists).
+_PLACED = "EXISTS (SELECT 1 FROM orders p WHERE p.id = %(order_id)s)"
+# Queued orders holding no slot within max_queue (it was lowered, or they predate the slots).
+# Two short ranges of orders_status_slot_idx (sql/migrations/0012), not a scan of orders.
+_OUTSIDE = f"""(EXISTS (SELECT 1 FROM orders q WHERE q.status IN {_sql_list(QUEUED)} AND q.queue_slot IS NULL)
+    OR EXISTS (SELECT 1 FROM orders q WHERE q.status IN {_sql_list(QUEUED)} AND q.queue_slot > {_MAX_QUEUE}))"""
 
 
 def _first_free(kind: str, start: str, last: str, statuses: tuple[str, ...]) -> str:
@@ -316,20 +333,158 @@ def _first_free(kind: str, start: str, last: str, statuses: tuple[str, ...]) -> 
     ) AS pick LIMIT 1)"""
 
 
-# The bar's state, the guest's count, the key, and the drinks: one row. The drinks are
-# listed one parameter each (`{drinks}`: %(drink_0)s, ...), not as an array, so the
-# planner knows how many and PostgreSQL can keep one generic plan per count.
+# The order, inserted only when every rule lets it in: the bar is open, the queue and
+# the guest's active orders are below their limits, every drink is orderable, the key
+# is unused, and a free pickup number and queue slot were found (picked on the way in).
+# The drinks are listed one parameter each (`{drinks}`: %(drink_0)s, ...), not as an
+# array, so PostgreSQL keeps one generic plan per count. Starts with "INSERT INTO
+# orders": tests/test_orders.py watches for it in pg_stat_activity.
+_INSERT_ORDER_SQL = f"""INSERT INTO orders
+    (id, number, queue_slot, guest_id, guest_name, status, notes, idempotency_key, request_hash)
+SELECT %(order_id)s, c.number, c.slot, %(guest_id)s,
+       COALESCE(NULLIF((SELECT name FROM guests WHERE id = %(guest_id)s), ''), %(guest_name)s::text),
+       'pending', %(notes)s::text, %(key)s::text, %(request_hash)s::text
+FROM (SELECT COALESCE(b.is_open, %(default_open)s) AS is_open,
+             COALESCE(b.max_queue, %(default_queue)s) AS max_queue,
+             COALESCE(b.max_active_per_guest, %(default_per_guest)s) AS max_mine
+      FROM (SELECT 1) AS one LEFT JOIN bar_settings b ON b.id = %(bar_id)s) AS bar
+CROSS JOIN LATERAL (
+    SELECT {_first_free("pickup", "%(number_start)s", str(PICKUP_NUMBER_MAX), ACTIVE)} AS number,
+           {
+    _first_free(
+        "queue", f"(1 + floor(%(slot_start)s * LEAST(bar.max_queue, {QUEUE_SLOTS}))::int)", "bar.max_queue", QUEUED
+    )
+} AS slot
+    OFFSET 0) AS c  -- evaluated once: OFFSET 0 keeps the planner from inlining the picks
+WHERE bar.is_open
+  AND (NOT {_OUTSIDE} OR (SELECT count(*) FROM orders q WHERE q.status IN {_sql_list(QUEUED)}) < bar.max_queue)
+  AND (SELECT count(*) FROM orders m
+        WHERE m.guest_id = %(guest_id)s AND m.status IN {_sql_list(ACTIVE)}) < bar.max_mine
+  AND (SELECT count(*) FROM drinks d LEFT JOIN sections s ON s.id = d.section_id
+        WHERE d.id IN ({{drinks}}) AND d.archived_at IS NULL AND s.archived_at IS NULL
+          AND {{available}}) = %(drink_count)s
+  AND {_KEY_FREE}
+  AND c.number IS NOT NULL AND c.slot IS NOT NULL
+RETURNING number, guest_name, created_at, updated_at"""
+
+# Same guest, same row: two placements of one guest conflict here (the per-guest limit).
+_GUARD_SQL = f"""INSERT INTO order_guest_guards (guest_id, placed_at)
+SELECT %(guest_id)s, now() WHERE {_PLACED}
+ON CONFLICT (guest_id) DO UPDATE SET placed_at = EXCLUDED.placed_at"""
+
+# Claim the order's slot and number: this write is what makes two placements that
+# picked the same row conflict. While orders hold slots beyond max_queue, the slots
+# alone no longer bound the queue (the count does): the placement also writes queue
+# slot 0 (never held), so placements in that state conflict there and each counts
+# after the other.
+_CLAIM_SQL = f"""UPDATE order_slots SET order_id = CASE WHEN n = {SERIAL_SLOT} THEN NULL ELSE %(order_id)s::uuid END
+WHERE (kind, n) IN (('queue', (SELECT queue_slot FROM orders WHERE id = %(order_id)s)),
+                    ('pickup', (SELECT number FROM orders WHERE id = %(order_id)s)),
+                    ('queue', (SELECT {SERIAL_SLOT} WHERE {_PLACED} AND {_OUTSIDE})))"""
+
+_HISTORY_SQL = f"""INSERT INTO order_status_history (order_id, status, changed_by, changed_at)
+SELECT %(order_id)s, 'pending', %(changed_by)s::text, now() WHERE {_PLACED}"""
+
+
+@functools.cache
+def _with_drinks(sql: str, drink_count: int) -> str:
+    # The menu's definition of "available"; imported here, not with this module, so a
+    # cold start that never places an order does not load the menu code.
+    from chalicelib.menu import AVAILABLE_SQL
+
+    drinks = ", ".join(f"%(drink_{i})s" for i in range(drink_count))
+    return sql.replace("{drinks}", drinks).replace("{available}", AVAILABLE_SQL)
+
+
+@functools.cache
+def _items_sql(item_count: int) -> str:
+    values = ", ".join("(%s::int, %s::uuid, %s::int, %s::text)" for _ in range(item_count))
+    return f"""INSERT INTO order_items (order_id, position, drink_id, drink_name, quantity, notes)
+SELECT %s, v.position, v.drink_id, d.name, v.quantity, v.notes
+FROM (VALUES {values}) AS v(position, drink_id, quantity, notes) JOIN drinks d ON d.id = v.drink_id
+WHERE EXISTS (SELECT 1 FROM orders p WHERE p.id = %s)
+RETURNING position, drink_name"""
+
+
+def _placement_params(guest_id: uuid.UUID, request: OrderRequest, idempotency_key: str | None) -> dict[str, Any]:
+    drink_ids = sorted({item.drink_id for item in request.items})
+    params: dict[str, Any] = {
+        "guest_id": guest_id,
+        "key": idempotency_key,
+        "bar_id": bar.BAR_ID,
+        "default_open": bar.DEFAULTS["is_open"],
+        "default_queue": bar.DEFAULTS["max_queue"],
+        "default_per_guest": bar.DEFAULTS["max_active_per_guest"],
+        "drink_count": len(drink_ids),
+    }
+    params.update({f"drink_{i}": drink_id for i, drink_id in enumerate(drink_ids)})
+    return params
+
+
+def _send_placement(
+    tx: Tx,
+    guest_id: uuid.UUID,
+    guest_name: str,
+    request: OrderRequest,
+    idempotency_key: str | None,
+    fingerprint: str,
+) -> Callable[[], dict[str, Any] | None]:
+    """Queue the placement's statements (no result is read in between): insert the order
+    if every rule lets it in, then, only if it was inserted, write the guest's guard row,
+    claim its queue slot and pickup number, and insert its items and its first history
+    row. Returns what reads the answers once committed: the order, or None when it was
+    refused (then nothing at all was written)."""
+    conn = tx.conn
+    order_id = uuid.uuid4()
+    params = _placement_params(guest_id, request, idempotency_key)
+    params.update(
+        order_id=order_id,
+        guest_name=guest_name,
+        request_hash=fingerprint,
+        notes=request.notes,
+        changed_by=str(guest_id),
+        slot_start=_pick.random(),
+        number_start=_pick.randint(1, PICKUP_NUMBER_MAX),
+    )
+    item_params: list[Any] = [order_id]
+    for position, item in enumerate(request.items):
+        item_params += [position, item.drink_id, item.quantity, item.notes]
+    item_params.append(order_id)
+    order_cur = conn.execute(_with_drinks(_INSERT_ORDER_SQL, params["drink_count"]), params)
+    conn.execute(_GUARD_SQL, params)
+    conn.execute(_CLAIM_SQL, params)
+    items_cur = conn.execute(_items_sql(len(request.items)), item_params)
+    conn.execute(_HISTORY_SQL, params)
+
+    def finish() -> dict[str, Any] | None:
+        row = order_cur.fetchone()
+        if row is None:
+            return None
+        names = {item["position"]: item["drink_name"] for item in items_cur.fetchall()}
+        items = [
+            {"drink_id": str(item.drink_id), "name": names[position], "quantity": item.quantity, "notes": item.notes}
+            for position, item in enumerate(request.items)
+        ]
+        history = [{"status": "pending", "at": _iso(row["created_at"]), "reason": ""}]
+        order = _order_from_row(
+            {**row, "id": order_id, "guest_id": guest_id, "status": "pending", "notes": request.notes}, items, history
+        )
+        tx.record("OrderPlaced", placed_event(order))
+        return order
+
+    return finish
+
+
+# Why a placement was refused: the bar's state, the guest's count, the key, the drinks
+# and whether a pickup number is free, in one row (read only after a refusal).
 _STATE_SQL = f"""SELECT b.is_open, b.message, b.max_queue, b.max_active_per_guest,
-       q.queued, q.outside,
+       (SELECT count(*) FROM orders o WHERE o.status IN {_sql_list(QUEUED)}) AS queued,
        (SELECT count(*) FROM orders
          WHERE guest_id = %(guest_id)s AND status IN {_sql_list(ACTIVE)}) AS mine,
        NOT {_KEY_FREE} AS key_used,
+       {_first_free("pickup", "1", str(PICKUP_NUMBER_MAX), ACTIVE)} IS NOT NULL AS number_free,
        d.ids, d.names, d.on_menu, d.available
 FROM (SELECT 1) AS one LEFT JOIN bar_settings b ON b.id = %(bar_id)s
-CROSS JOIN LATERAL (
-    SELECT count(*) AS queued,
-           count(*) FILTER (WHERE o.queue_slot IS NULL OR o.queue_slot > {_MAX_QUEUE}) AS outside
-    FROM orders o WHERE o.status IN {_sql_list(QUEUED)}) AS q
 CROSS JOIN LATERAL (
     SELECT array_agg(d.id) AS ids, array_agg(d.name) AS names,
            array_agg(d.archived_at IS NULL AND s.archived_at IS NULL) AS on_menu,
@@ -338,98 +493,16 @@ CROSS JOIN LATERAL (
     WHERE d.id IN ({{drinks}})) AS d"""
 
 
-@functools.cache
-def _state_sql(drink_count: int) -> str:
-    # The menu's definition of "available"; imported here, not with this module, so a
-    # cold start that never places an order does not load the menu code.
-    from chalicelib.menu import AVAILABLE_SQL
-
-    drinks = ", ".join(f"%(drink_{i})s" for i in range(drink_count))
-    return _STATE_SQL.replace("{drinks}", drinks).replace("{available}", AVAILABLE_SQL)
-
-
-
-# Same guest, same row: two placements of one guest conflict here (the per-guest limit).
-_GUARD_SQL = f"""INSERT INTO order_guest_guards (guest_id, placed_at)
-SELECT %(guest_id)s, now() WHERE {_KEY_FREE}
-ON CONFLICT (guest_id) DO UPDATE SET placed_at = EXCLUDED.placed_at"""
-
-# Picks its free queue slot and pickup number on the way in (nothing is inserted when
-# either is missing or the key was used). Starts with "INSERT INTO orders":
-# tests/test_orders.py watches for it in pg_stat_activity.
-_INSERT_ORDER_SQL = f"""INSERT INTO orders
-    (id, number, queue_slot, guest_id, guest_name, status, notes, idempotency_key, request_hash)
-SELECT %(order_id)s, c.number, c.slot, %(guest_id)s,
-       COALESCE(NULLIF((SELECT name FROM guests WHERE id = %(guest_id)s), ''), %(guest_name)s::text),
-       'pending', %(notes)s::text, %(key)s::text, %(request_hash)s::text
-FROM (SELECT {_first_free("pickup", "%(number_start)s", str(PICKUP_NUMBER_MAX), ACTIVE)} AS number,
-             {_first_free("queue", f"(1 + floor(%(slot_start)s * LEAST({_MAX_QUEUE}, {QUEUE_SLOTS}))::int)",
-                          _MAX_QUEUE, QUEUED)} AS slot
-      OFFSET 0) AS c  -- evaluated once: OFFSET 0 keeps the planner from inlining the picks
-WHERE c.number IS NOT NULL AND c.slot IS NOT NULL AND {_KEY_FREE}
-RETURNING number, guest_name, created_at, updated_at"""
-
-# Claim them: this write is what makes two placements that picked the same row conflict.
-_CLAIM_SQL = """UPDATE order_slots SET order_id = %(order_id)s
-WHERE (kind, n) IN (('queue', (SELECT queue_slot FROM orders WHERE id = %(order_id)s)),
-                    ('pickup', (SELECT number FROM orders WHERE id = %(order_id)s)))"""
-
-_HISTORY_SQL = """INSERT INTO order_status_history (order_id, status, changed_by, changed_at)
-VALUES (%(order_id)s, 'pending', %(changed_by)s::text, now())"""
-
-
-def _place(
-    tx: Tx,
-    guest_id: uuid.UUID,
-    guest_name: str,
-    request: OrderRequest,
-    idempotency_key: str | None,
-    fingerprint: str,
-) -> dict[str, Any]:
-    """One pipeline: read the bar's state, check the drinks, write the guest's guard row,
-    claim a queue slot and a pickup number, insert the order, its items and its history.
-    Nothing waits for anything in between; a refusal found in the answers rolls it all
-    back (db.write), so a refused order writes nothing and holds no slot or number."""
-    conn = tx.conn
-    order_id = uuid.uuid4()
-    params: dict[str, Any] = {
-        "order_id": order_id,
-        "guest_id": guest_id,
-        "guest_name": guest_name,
-        "key": idempotency_key,
-        "request_hash": fingerprint,
-        "notes": request.notes,
-        "changed_by": str(guest_id),
-        "bar_id": bar.BAR_ID,
-        "default_queue": bar.DEFAULTS["max_queue"],
-        "slot_start": _pick.random(),
-        "number_start": _pick.randint(1, PICKUP_NUMBER_MAX),
-    }
-    drink_ids = sorted({item.drink_id for item in request.items})
-    params.update({f"drink_{i}": drink_id for i, drink_id in enumerate(drink_ids)})
-    item_values, item_params = [], []
-    for position, item in enumerate(request.items):
-        item_values.append("(%s::int, %s::uuid, %s::int, %s::text)")
-        item_params += [position, item.drink_id, item.quantity, item.notes]
-    with conn.pipeline():
-        state_cur = conn.execute(_state_sql(len(drink_ids)), params)
-        conn.execute(_GUARD_SQL, params)
-        order_cur = conn.execute(_INSERT_ORDER_SQL, params)
-        conn.execute(_CLAIM_SQL, params)
-        conn.execute(
-            """INSERT INTO order_items (order_id, position, drink_id, drink_name, quantity, notes)
-               SELECT %s, v.position, v.drink_id, d.name, v.quantity, v.notes
-               FROM (VALUES """
-            + ", ".join(item_values)
-            + """) AS v(position, drink_id, quantity, notes) JOIN drinks d ON d.id = v.drink_id""",
-            [order_id, *item_params],
-        )
-        conn.execute(_HISTORY_SQL, params)
-    state, row = state_cur.fetchone(), order_cur.fetchone()
-    names, unavailable = _check_drinks(state, [item.drink_id for item in request.items])
-
-    if state["key_used"]:
-        raise _AlreadyPlaced
+def _why_refused(
+    conn: Connection[Any], guest_id: uuid.UUID, request: OrderRequest, idempotency_key: str | None
+) -> dict[str, Any] | None:
+    """After a refused placement: raise what refuses it, checked in the documented order
+    (docs/orders.md), or return the order the key already placed (a replay), or None
+    when nothing refuses it any more."""
+    params = _placement_params(guest_id, request, idempotency_key)
+    state = conn.execute(_with_drinks(_STATE_SQL, params["drink_count"]), params).fetchone()
+    if state["key_used"] and idempotency_key is not None:
+        return _order_by_key(conn, guest_id, idempotency_key)
     settings = {k: bar.DEFAULTS[k] if state[k] is None else state[k] for k in bar.DEFAULTS}
     if not settings["is_open"]:
         raise BarClosed(settings["message"] or "the bar is closed")
@@ -437,36 +510,19 @@ def _place(
         raise QueueFull("the bar's queue is full; try again in a few minutes")
     if state["mine"] >= settings["max_active_per_guest"]:
         raise TooManyActiveOrders(
-            f"you have {state['mine']} orders on the go (at most {settings['max_active_per_guest']}); "
-            "pick one up first"
+            f"you have {state['mine']} orders on the go (at most {settings['max_active_per_guest']}); pick one up first"
         )
+    unavailable = _unavailable(state, [item.drink_id for item in request.items])
     if unavailable:
         raise DrinkUnavailable(unavailable)
-    if row is None:
-        # No free pickup number (every one is on an order still waiting) or, while the
-        # queue holds orders from beyond max_queue, no free slot below it.
+    if not state["number_free"]:
         raise QueueFull("every pickup number is taken by an order waiting to be picked up; try again soon")
-    if state["outside"]:
-        # Orders hold slots beyond max_queue (it was lowered, or they predate the slots):
-        # the slots alone no longer bound the queue, the count does. Writing slot 0 makes
-        # concurrent placements in this state conflict, so each counts after the other.
-        conn.execute("UPDATE order_slots SET order_id = NULL WHERE kind = 'queue' AND n = %s", (SERIAL_SLOT,))
-    items = [
-        {"drink_id": str(item.drink_id), "name": names[item.drink_id], "quantity": item.quantity, "notes": item.notes}
-        for item in request.items
-    ]
-    history = [{"status": "pending", "at": _iso(row["created_at"]), "reason": ""}]
-    order = _order_from_row(
-        {**row, "id": order_id, "guest_id": guest_id, "status": "pending", "notes": request.notes}, items, history
-    )
-    tx.record("OrderPlaced", placed_event(order))
-    return order
+    return None
 
 
-def _check_drinks(state: dict[str, Any], drink_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, str], str]:
-    """Every drink must exist, be on the menu and have its ingredients in stock.
-    Returns drink id -> name (the snapshot the order keeps), and why the first drink
-    that is not orderable is not ("" when all are)."""
+def _unavailable(state: dict[str, Any], drink_ids: list[uuid.UUID]) -> str:
+    """Every drink must exist, be on the menu and have its ingredients in stock: why the
+    first drink that is not orderable is not ("" when all are)."""
     found = {
         drink_id: (name, on_menu, available)
         for drink_id, name, on_menu, available in zip(
@@ -475,10 +531,10 @@ def _check_drinks(state: dict[str, Any], drink_ids: list[uuid.UUID]) -> tuple[di
     }
     for drink_id in drink_ids:
         if drink_id not in found or not found[drink_id][1]:
-            return {}, f"drink {drink_id} is not on the menu"
+            return f"drink {drink_id} is not on the menu"
         if not found[drink_id][2]:
-            return {}, f"{found[drink_id][0]} is not available right now"
-    return {drink_id: name for drink_id, (name, _, _) in found.items()}, ""
+            return f"{found[drink_id][0]} is not available right now"
+    return ""
 
 
 # ---------------------------------------------------------------- moving an order
@@ -497,9 +553,7 @@ def cancel_my_order(tx: Tx, guest_id: uuid.UUID, order_id: uuid.UUID) -> StatusC
     )
 
 
-def transition(
-    tx: Tx, order_id: uuid.UUID, status: OrderStatus, reason: str, changed_by: str
-) -> StatusChange:
+def transition(tx: Tx, order_id: uuid.UUID, status: OrderStatus, reason: str, changed_by: str) -> StatusChange:
     """An admin moves an order along (see TRANSITIONS); any other move is a 409."""
     allowed_from = frozenset(old for old, targets in TRANSITIONS.items() if status.value in targets)
     return _change_status(tx, order_id, status.value, reason, changed_by, allowed_from)

@@ -120,6 +120,23 @@ class UnitOfWork:
         self._after_commit(attempts[-1])
         return result
 
+    def write_in_one_trip(
+        self, send: Callable[Concatenate[Tx, P], Callable[[], T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`write` in one round trip (`Database.write_in_one_trip`): `send(tx, ...)` queues
+        the statements and returns `finish()`, which reads their results once committed
+        and may record events; then the records are carried out as for `write`."""
+        attempts: list[Tx] = []
+
+        def attempt(conn: Connection[Any]) -> Callable[[], T]:
+            tx = Tx(conn)
+            attempts.append(tx)
+            return send(tx, *args, **kwargs)
+
+        result = self.db.write_in_one_trip(attempt)
+        self._after_commit(attempts[-1])
+        return result
+
     def announce(self, event_type: str, data: dict[str, Any]) -> None:
         """An event that follows no database write of ours (an event handler's
         re-announcement, a request for work): published now."""

@@ -286,9 +286,103 @@ def test_our_dsql_token_is_the_one_botocore_makes() -> None:
     for _ in range(3):  # the two may straddle a second; then the dates differ and we try again
         theirs = session.client("dsql").generate_db_connect_auth_token(Hostname=host, Region="eu-west-1")
         ours = db_module.dsql_auth_token(session.get_credentials().get_frozen_credentials(), host, "eu-west-1")
-        if parse_qs(urlsplit("https://" + theirs).query)["X-Amz-Date"] == parse_qs(urlsplit("https://" + ours).query)[
-            "X-Amz-Date"
-        ]:
+        if (
+            parse_qs(urlsplit("https://" + theirs).query)["X-Amz-Date"]
+            == parse_qs(urlsplit("https://" + ours).query)["X-Amz-Date"]
+        ):
             break
     assert ours == theirs
     assert parse_qs(urlsplit("https://" + ours).query)["Action"] == ["DbConnect"]
+
+
+# ---------------------------------------------------------------- one-trip writes
+
+
+def _set_message(conn: Any, message: str) -> Any:
+    """A one-trip write: queues its statements, reads the answer once committed."""
+    cur = conn.execute("UPDATE bar_settings SET message = %s WHERE id = 'bar' RETURNING message", (message,))
+    return lambda: cur.fetchone()["message"]
+
+
+def test_a_one_trip_write_is_one_round_trip_at_repeatable_read(
+    database_url: str, admin_conn: Any, tmp_path: Any
+) -> None:
+    """BEGIN, the statements and COMMIT go out with one Sync: the client waits once."""
+    from psycopg import pq
+
+    database = Database()
+    database.write_in_one_trip(_set_message, "warm")  # connected
+    trace = tmp_path / "wire.trace"
+    handle = trace.open("w")
+
+    def traced(conn: Any) -> Any:
+        conn.pgconn.trace(handle.fileno())
+        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        level = conn.execute("SHOW transaction_isolation")
+        finish = _set_message(conn, "one trip")
+        return lambda: (level.fetchone()["transaction_isolation"], finish())
+
+    try:
+        level, message = database.write_in_one_trip(traced)
+    finally:
+        database.write_in_one_trip(lambda conn: (conn.pgconn.untrace(), lambda: None)[1])
+        handle.close()
+    sent = [line.split("\t")[2].split(" ")[0] for line in trace.read_text().splitlines() if line.startswith("F\t")]
+    assert sent.count("Sync") == 1 and "Query" not in sent, sent
+    assert (level, message) == ("repeatable read", "one trip")
+    # Committed when it returned: another connection sees it.
+    assert admin_conn.execute("SELECT message FROM bar_settings WHERE id = 'bar'").fetchone()["message"] == "one trip"
+    admin_conn.execute("UPDATE bar_settings SET message = '' WHERE id = 'bar'")
+    database.close()
+
+
+def test_an_error_in_a_one_trip_write_writes_nothing_and_keeps_the_connection(
+    database_url: str, admin_conn: Any
+) -> None:
+    database = Database()
+    pid = database.write(_backend_pid)
+
+    def half_then_fail(conn: Any) -> Any:
+        _set_message(conn, "half done")
+        conn.execute("SELECT 1 / 0")
+        conn.execute("UPDATE bar_settings SET message = 'after the error' WHERE id = 'bar'")
+        return lambda: None
+
+    with pytest.raises(pg_errors.DivisionByZero):
+        database.write_in_one_trip(half_then_fail)
+    message = admin_conn.execute("SELECT message FROM bar_settings WHERE id = 'bar'").fetchone()["message"]
+    assert message not in ("half done", "after the error")
+    assert database.write(_backend_pid) == pid  # rolled back and lent again, not dropped
+    database.close()
+
+
+def test_a_conflicting_one_trip_write_is_retried_whole(database_url: str, admin_conn: Any) -> None:
+    """Another transaction holds the row: the one-trip write waits, gets 40001 when that
+    one commits (as DSQL would at commit), and its retry lands on the committed row."""
+    import time
+
+    database = Database()
+    RETRIES.reset()
+    results: list[Any] = []
+    with psycopg.connect(database_url) as holder:
+        holder.execute("UPDATE bar_settings SET message = 'holder' WHERE id = 'bar'")
+
+        def append(conn: Any) -> Any:
+            cur = conn.execute(
+                "UPDATE bar_settings SET message = message || '+trip' WHERE id = 'bar' RETURNING message"
+            )
+            return lambda: cur.fetchone()["message"]
+
+        worker = threading.Thread(target=lambda: results.append(database.write_in_one_trip(append)))
+        worker.start()
+        deadline = time.monotonic() + 30
+        while not admin_conn.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone():
+            assert time.monotonic() < deadline and worker.is_alive(), results
+        holder.commit()
+        worker.join(timeout=30)
+    assert results == ["holder+trip"]
+    assert RETRIES.count >= 1
+    admin_conn.execute("UPDATE bar_settings SET message = '' WHERE id = 'bar'")
+    database.close()

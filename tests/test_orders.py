@@ -432,7 +432,11 @@ def _open_placement(database_url: str, guest: uuid.UUID, request: OrderRequest) 
 
     conn = psycopg.connect(database_url, options="-c role=da_writer", row_factory=dict_row)
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-    return conn, orders._place(Tx(conn), guest, "Ada", request, None, orders.request_fingerprint(request))
+    with conn.pipeline():  # psycopg opens the transaction (BEGIN) and leaves it open
+        finish = orders._send_placement(Tx(conn), guest, "Ada", request, None, orders.request_fingerprint(request))
+    order = finish()
+    assert order is not None
+    return conn, order
 
 
 def _waiting_on_a_lock(admin_conn: Any) -> bool:
