@@ -42,6 +42,7 @@ from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
+from chalicelib.batch import Batch, rollback
 from chalicelib.config import Settings, settings
 
 log = logging.getLogger(__name__)
@@ -202,43 +203,33 @@ class Database:
 
     def write_in_one_trip(
         self,
-        send: Callable[Concatenate[psycopg.Connection[Any], P], Callable[[], T]],
+        send: Callable[Concatenate[Batch, P], Callable[[], T]],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
         """A whole write transaction in one round trip, retried whole on conflict.
 
-        `send(conn, ...)` only queues statements (psycopg pipeline mode: it must not read
-        a result) and returns `finish()`, which reads their results. The connection
-        sends BEGIN, `send`'s statements and COMMIT with one Sync, and then calls
-        `finish()`: committed when this returns. Every statement must therefore decide
-        in SQL whether it writes (a refusal is statements that write nothing). An error
-        in any statement skips the rest and the COMMIT; the transaction is rolled back.
+        `send(batch, ...)` adds the statements (`batch.execute`, chalicelib/batch.py: no
+        result can be read in between) and returns `finish()`, which reads their rows.
+        BEGIN, the statements and COMMIT go out as one message; then `finish()` runs:
+        committed when this returns. Every statement must therefore decide in SQL
+        whether it writes (a refusal is statements that write nothing). An error in any
+        statement skips the rest and the COMMIT; the transaction is rolled back.
         """
 
         def attempt(conn: psycopg.Connection[Any]) -> T:
-            # A statement's error may surface at a later `execute` in the block or at the
-            # pipeline's end (the Sync); the first one is the one that counts (a 40001 is
-            # retried), not the "pipeline aborted" that follows it.
-            failure: psycopg.Error | None = None
+            batch = Batch(conn)
+            finish = send(batch, *args, **kwargs)
+            STATEMENTS.add(len(batch) + 2)  # with BEGIN and COMMIT
             try:
-                with conn.pipeline():
-                    try:
-                        conn.execute(_begin_command(conn))
-                        finish = send(conn, *args, **kwargs)
-                        conn.execute("COMMIT")
-                    except psycopg.Error as exc:
-                        failure = exc
-            except psycopg.Error as exc:
-                failure = failure or exc
-            if failure is not None:
-                if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-                    with contextlib.suppress(psycopg.Error):  # else the pool closes it
-                        conn.execute("ROLLBACK")  # the error skipped the COMMIT
-                raise failure
+                batch.run(_begin_command(conn))
+            except psycopg.Error:
+                with contextlib.suppress(psycopg.Error):  # else the pool closes it
+                    rollback(conn)  # the error skipped the COMMIT
+                raise
             return finish()
 
-        return self._run(Role.WRITER, False, attempt)  # BEGIN and COMMIT are statements of its own
+        return self._run(Role.WRITER, False, attempt)
 
     def close(self) -> None:
         """Close the idle connections (lent ones close when they come back)."""

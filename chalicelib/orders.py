@@ -5,15 +5,15 @@ Lifecycle: pending -> in_progress -> ready -> completed; pending | in_progress -
 cancelled (by an admin with a reason, or by the guest while still pending). Every
 change is recorded in `order_status_history` with its time.
 
-Placement is one write transaction in three round trips (BEGIN, one pipeline of
-statements, COMMIT) and has no global hot row: each placement claims one free queue
-slot (1..max_queue: the queue limit), one free pickup number (1..999) and writes its
-own guest's guard row (the per-guest limit). Different guests' placements write
-different rows, so on Aurora DSQL they do not conflict at commit unless two pick the
-same free slot or number (the pick starts at a random place, so that is rare); then,
-as for two placements of one guest, the loser is retried whole (40001). Whether a slot
-or number is free is read from the status of the order holding it, so moving an order
-never touches these rows. See docs/orders.md for why the limits stay exact.
+Placement is one write transaction in one round trip (BEGIN, four statements, COMMIT,
+one Sync; chalicelib/db.py `write_in_one_trip`) and has no global hot row: each
+placement claims one free queue slot (1..max_queue: the queue limit), one free pickup
+number (1..999) and its own guest's row (the per-guest limit), all in `order_slots`.
+Different guests' placements write different rows, so on Aurora DSQL they do not
+conflict at commit unless two pick the same free slot or number (the pick starts at a
+random place, so that is rare); then, as for two placements of one guest, the loser is
+retried whole (40001). Whether a slot or number is free is read from the status of the
+order holding it, so moving an order never touches these rows. See docs/orders.md for why the limits stay exact.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # request models: built on first use, not with every cold sta
 # at the same time (pending, in progress or ready) never share one.
 PICKUP_NUMBER_MAX = 999
 # Queue slots 1..QUEUE_SLOTS exist (sql/migrations/0007): the largest max_queue allowed.
+# A guest's row in order_slots is kind 'guest:<guest id>', n 0 (sql/migrations/0013).
 QUEUE_SLOTS = 500
 # Slot 0 is never held; placements write it only while orders hold slots beyond the
 # current max_queue (see _place), which serializes them until the queue is back in range.
@@ -337,8 +338,7 @@ def _first_free(kind: str, start: str, last: str, statuses: tuple[str, ...]) -> 
 # the guest's active orders are below their limits, every drink is orderable, the key
 # is unused, and a free pickup number and queue slot were found (picked on the way in).
 # The drinks are listed one parameter each (`{drinks}`: %(drink_0)s, ...), not as an
-# array, so PostgreSQL keeps one generic plan per count. Starts with "INSERT INTO
-# orders": tests/test_orders.py watches for it in pg_stat_activity.
+# array, so PostgreSQL keeps one generic plan per count.
 _INSERT_ORDER_SQL = f"""INSERT INTO orders
     (id, number, queue_slot, guest_id, guest_name, status, notes, idempotency_key, request_hash)
 SELECT %(order_id)s, c.number, c.slot, %(guest_id)s,
@@ -358,8 +358,8 @@ CROSS JOIN LATERAL (
     OFFSET 0) AS c  -- evaluated once: OFFSET 0 keeps the planner from inlining the picks
 WHERE bar.is_open
   AND (NOT {_OUTSIDE} OR (SELECT count(*) FROM orders q WHERE q.status IN {_sql_list(QUEUED)}) < bar.max_queue)
-  AND (SELECT count(*) FROM orders m
-        WHERE m.guest_id = %(guest_id)s AND m.status IN {_sql_list(ACTIVE)}) < bar.max_mine
+  AND (SELECT count(*) FILTER (WHERE m.status IN {_sql_list(ACTIVE)}) FROM orders m
+        WHERE m.guest_id = %(guest_id)s) < bar.max_mine  -- found by guest (few), not by status (many)
   AND (SELECT count(*) FROM drinks d LEFT JOIN sections s ON s.id = d.section_id
         WHERE d.id IN ({{drinks}}) AND d.archived_at IS NULL AND s.archived_at IS NULL
           AND {{available}}) = %(drink_count)s
@@ -367,20 +367,21 @@ WHERE bar.is_open
   AND c.number IS NOT NULL AND c.slot IS NOT NULL
 RETURNING number, guest_name, created_at, updated_at"""
 
-# Same guest, same row: two placements of one guest conflict here (the per-guest limit).
-_GUARD_SQL = f"""INSERT INTO order_guest_guards (guest_id, placed_at)
-SELECT %(guest_id)s, now() WHERE {_PLACED}
-ON CONFLICT (guest_id) DO UPDATE SET placed_at = EXCLUDED.placed_at"""
-
-# Claim the order's slot and number: this write is what makes two placements that
-# picked the same row conflict. While orders hold slots beyond max_queue, the slots
-# alone no longer bound the queue (the count does): the placement also writes queue
-# slot 0 (never held), so placements in that state conflict there and each counts
-# after the other.
-_CLAIM_SQL = f"""UPDATE order_slots SET order_id = CASE WHEN n = {SERIAL_SLOT} THEN NULL ELSE %(order_id)s::uuid END
-WHERE (kind, n) IN (('queue', (SELECT queue_slot FROM orders WHERE id = %(order_id)s)),
-                    ('pickup', (SELECT number FROM orders WHERE id = %(order_id)s)),
-                    ('queue', (SELECT {SERIAL_SLOT} WHERE {_PLACED} AND {_OUTSIDE})))"""
+# Claim what the order holds, in one statement: its queue slot and its pickup number
+# (this write is what makes two placements that picked the same row conflict) and its
+# guest's row (kind 'guest:<id>', made by the guest's first placement: two placements
+# of one guest conflict there, so the per-guest limit is counted exactly). While orders
+# hold slots beyond max_queue the slots alone no longer bound the queue (the count
+# does): the placement also writes queue slot 0 (never held), so placements in that
+# state conflict there and each counts after the other.
+_CLAIM_SQL = f"""INSERT INTO order_slots (kind, n, order_id)
+SELECT c.kind, c.n, c.holder FROM orders o
+CROSS JOIN LATERAL (VALUES ('queue', o.queue_slot, o.id), ('pickup', o.number, o.id),
+                           ('guest:' || o.guest_id::text, 0, o.id)) AS c(kind, n, holder)
+WHERE o.id = %(order_id)s
+UNION ALL
+SELECT 'queue', {SERIAL_SLOT}, NULL WHERE {_PLACED} AND {_OUTSIDE}
+ON CONFLICT (kind, n) DO UPDATE SET order_id = EXCLUDED.order_id"""
 
 _HISTORY_SQL = f"""INSERT INTO order_status_history (order_id, status, changed_by, changed_at)
 SELECT %(order_id)s, 'pending', %(changed_by)s::text, now() WHERE {_PLACED}"""
@@ -430,11 +431,10 @@ def _send_placement(
     fingerprint: str,
 ) -> Callable[[], dict[str, Any] | None]:
     """Queue the placement's statements (no result is read in between): insert the order
-    if every rule lets it in, then, only if it was inserted, write the guest's guard row,
-    claim its queue slot and pickup number, and insert its items and its first history
-    row. Returns what reads the answers once committed: the order, or None when it was
+    if every rule lets it in, then, only if it was inserted, claim its queue slot, its
+    pickup number and its guest's row, and insert its items and its first history row.
+    Returns what reads the answers once committed: the order, or None when it was
     refused (then nothing at all was written)."""
-    conn = tx.conn
     order_id = uuid.uuid4()
     params = _placement_params(guest_id, request, idempotency_key)
     params.update(
@@ -450,11 +450,11 @@ def _send_placement(
     for position, item in enumerate(request.items):
         item_params += [position, item.drink_id, item.quantity, item.notes]
     item_params.append(order_id)
-    order_cur = conn.execute(_with_drinks(_INSERT_ORDER_SQL, params["drink_count"]), params)
-    conn.execute(_GUARD_SQL, params)
-    conn.execute(_CLAIM_SQL, params)
-    items_cur = conn.execute(_items_sql(len(request.items)), item_params)
-    conn.execute(_HISTORY_SQL, params)
+    batch = tx.batch
+    order_cur = batch.execute(_with_drinks(_INSERT_ORDER_SQL, params["drink_count"]), params)
+    batch.execute(_CLAIM_SQL, params)
+    items_cur = batch.execute(_items_sql(len(request.items)), item_params)
+    batch.execute(_HISTORY_SQL, params)
 
     def finish() -> dict[str, Any] | None:
         row = order_cur.fetchone()

@@ -24,6 +24,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from psycopg import Connection
 
+from chalicelib.batch import Batch
 from chalicelib.db import Database, database
 
 P = ParamSpec("P")
@@ -40,12 +41,20 @@ class Tx:
     against a connection take a `Tx` as well; pass `tx.conn` where a helper's type asks
     for the connection itself."""
 
-    __slots__ = ("conn", "events", "stale_kinds")
+    __slots__ = ("_batch", "conn", "events", "stale_kinds")
 
-    def __init__(self, conn: Connection[Any]) -> None:
+    def __init__(self, conn: Connection[Any], batch: Batch | None = None) -> None:
         self.conn = conn
+        self._batch = batch
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.stale_kinds: set[str] = set()
+
+    @property
+    def batch(self) -> Batch:
+        """The statements of a one-trip write (`UnitOfWork.write_in_one_trip`)."""
+        if self._batch is None:
+            raise RuntimeError("not a one-trip write: use tx.execute")
+        return self._batch
 
     def record(self, event_type: str, data: dict[str, Any]) -> None:
         """A domain event, published once this transaction has committed."""
@@ -123,13 +132,13 @@ class UnitOfWork:
     def write_in_one_trip(
         self, send: Callable[Concatenate[Tx, P], Callable[[], T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """`write` in one round trip (`Database.write_in_one_trip`): `send(tx, ...)` queues
-        the statements and returns `finish()`, which reads their results once committed
-        and may record events; then the records are carried out as for `write`."""
+        """`write` in one round trip (`Database.write_in_one_trip`): `send(tx, ...)` adds
+        statements to `tx.batch` and returns `finish()`, which reads their rows once
+        committed and may record events; then the records are carried out as for `write`."""
         attempts: list[Tx] = []
 
-        def attempt(conn: Connection[Any]) -> Callable[[], T]:
-            tx = Tx(conn)
+        def attempt(batch: Batch) -> Callable[[], T]:
+            tx = Tx(batch.conn, batch)
             attempts.append(tx)
             return send(tx, *args, **kwargs)
 

@@ -298,40 +298,80 @@ def test_our_dsql_token_is_the_one_botocore_makes() -> None:
 # ---------------------------------------------------------------- one-trip writes
 
 
-def _set_message(conn: Any, message: str) -> Any:
-    """A one-trip write: queues its statements, reads the answer once committed."""
-    cur = conn.execute("UPDATE bar_settings SET message = %s WHERE id = 'bar' RETURNING message", (message,))
-    return lambda: cur.fetchone()["message"]
+def _set_message(batch: Any, message: str) -> Any:
+    """A one-trip write: adds its statements, reads the answer once committed."""
+    level = batch.execute("SELECT current_setting('transaction_isolation') AS level")
+    cur = batch.execute("UPDATE bar_settings SET message = %s WHERE id = 'bar' RETURNING message", (message,))
+    return lambda: (level.fetchone()["level"], cur.fetchone()["message"])
 
 
 def test_a_one_trip_write_is_one_round_trip_at_repeatable_read(
     database_url: str, admin_conn: Any, tmp_path: Any
 ) -> None:
-    """BEGIN, the statements and COMMIT go out with one Sync: the client waits once."""
+    """BEGIN, the (already prepared) statements and COMMIT go out as one message: the
+    client waits once, and the answer is committed when the call returns."""
     from psycopg import pq
 
     database = Database()
-    database.write_in_one_trip(_set_message, "warm")  # connected
+    database.write_in_one_trip(_set_message, "warm")  # connected, statements prepared
     trace = tmp_path / "wire.trace"
     handle = trace.open("w")
 
-    def traced(conn: Any) -> Any:
-        conn.pgconn.trace(handle.fileno())
-        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-        level = conn.execute("SHOW transaction_isolation")
-        finish = _set_message(conn, "one trip")
-        return lambda: (level.fetchone()["transaction_isolation"], finish())
+    def traced(batch: Any, message: str) -> Any:
+        batch.conn.pgconn.trace(handle.fileno())
+        batch.conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        return _set_message(batch, message)
 
     try:
-        level, message = database.write_in_one_trip(traced)
+        STATEMENTS.reset()
+        level, message = database.write_in_one_trip(traced, "one trip")
+        counted = STATEMENTS.reset()
     finally:
-        database.write_in_one_trip(lambda conn: (conn.pgconn.untrace(), lambda: None)[1])
+        database.write_in_one_trip(lambda batch: (batch.conn.pgconn.untrace(), lambda: None)[1])  # before it sends
         handle.close()
     sent = [line.split("\t")[2].split(" ")[0] for line in trace.read_text().splitlines() if line.startswith("F\t")]
-    assert sent.count("Sync") == 1 and "Query" not in sent, sent
+    assert sent == ["Query"], sent
     assert (level, message) == ("repeatable read", "one trip")
-    # Committed when it returned: another connection sees it.
+    assert counted == 4  # BEGIN, two statements, COMMIT
     assert admin_conn.execute("SELECT message FROM bar_settings WHERE id = 'bar'").fetchone()["message"] == "one trip"
+    admin_conn.execute("UPDATE bar_settings SET message = '' WHERE id = 'bar'")
+    database.close()
+
+
+def test_one_trip_values_are_quoted_as_data(database_url: str, admin_conn: Any) -> None:
+    """Values go out as literals (client-side binding): quotes, semicolons and
+    backslashes in them stay data, never SQL."""
+    database = Database()
+    hostile = "x'); UPDATE bar_settings SET is_open = FALSE; --\\ \"; SELECT 1; '"
+    before = admin_conn.execute("SELECT is_open FROM bar_settings WHERE id = 'bar'").fetchone()["is_open"]
+    _, message = database.write_in_one_trip(_set_message, hostile)
+    assert message == hostile
+    row = admin_conn.execute("SELECT message, is_open FROM bar_settings WHERE id = 'bar'").fetchone()
+    assert (row["message"], row["is_open"]) == (hostile, before)
+    admin_conn.execute("UPDATE bar_settings SET message = '' WHERE id = 'bar'")
+    database.close()
+
+
+def test_a_one_trip_write_survives_psycopg_deallocating_every_prepared_statement(
+    database_url: str, admin_conn: Any
+) -> None:
+    """A rolled-back transaction makes psycopg send DEALLOCATE ALL once it has prepared
+    statements of its own: the next one-trip write prepares its statements again."""
+    database = Database()
+    database.write_in_one_trip(_set_message, "prepared")
+
+    def psycopg_prepares_then_rolls_back(conn: Any) -> None:
+        for _ in range(6):  # past psycopg's prepare threshold (5)
+            conn.execute("SELECT message FROM bar_settings WHERE id = %s", ("bar",))
+        raise RuntimeError("refused: rolled back")
+
+    with pytest.raises(RuntimeError):
+        database.write(psycopg_prepares_then_rolls_back)
+    assert database.write(lambda conn: conn.execute("SELECT count(*) AS n FROM pg_prepared_statements").fetchone())[
+        "n"
+    ] == 0
+    assert database.write_in_one_trip(_set_message, "again") == ("repeatable read", "again")
+    assert admin_conn.execute("SELECT message FROM bar_settings WHERE id = 'bar'").fetchone()["message"] == "again"
     admin_conn.execute("UPDATE bar_settings SET message = '' WHERE id = 'bar'")
     database.close()
 
@@ -342,10 +382,10 @@ def test_an_error_in_a_one_trip_write_writes_nothing_and_keeps_the_connection(
     database = Database()
     pid = database.write(_backend_pid)
 
-    def half_then_fail(conn: Any) -> Any:
-        _set_message(conn, "half done")
-        conn.execute("SELECT 1 / 0")
-        conn.execute("UPDATE bar_settings SET message = 'after the error' WHERE id = 'bar'")
+    def half_then_fail(batch: Any) -> Any:
+        _set_message(batch, "half done")
+        batch.execute("SELECT 1 / %s", (0,))
+        batch.execute("UPDATE bar_settings SET message = 'after the error' WHERE id = 'bar'")
         return lambda: None
 
     with pytest.raises(pg_errors.DivisionByZero):
@@ -367,8 +407,8 @@ def test_a_conflicting_one_trip_write_is_retried_whole(database_url: str, admin_
     with psycopg.connect(database_url) as holder:
         holder.execute("UPDATE bar_settings SET message = 'holder' WHERE id = 'bar'")
 
-        def append(conn: Any) -> Any:
-            cur = conn.execute(
+        def append(batch: Any) -> Any:
+            cur = batch.execute(
                 "UPDATE bar_settings SET message = message || '+trip' WHERE id = 'bar' RETURNING message"
             )
             return lambda: cur.fetchone()["message"]

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from chalicelib import bar, orders
+from chalicelib.batch import Batch
 from chalicelib.db import Database
 from chalicelib.errors import (
     BarClosed,
@@ -392,10 +393,7 @@ def test_a_twin_committing_after_the_lookups_meets_the_unique_index(
         worker = threading.Thread(target=place)
         worker.start()
         deadline = time.monotonic() + 30
-        while not admin_conn.execute(
-            """SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
-               AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO orders%%'"""
-        ).fetchone():
+        while not _waiting_on_a_lock(admin_conn):  # our insert, on the twin's index entry
             assert time.monotonic() < deadline and worker.is_alive(), results
         twin.commit()
         worker.join(timeout=30)
@@ -430,10 +428,11 @@ def _open_placement(database_url: str, guest: uuid.UUID, request: OrderRequest) 
     import psycopg
     from psycopg.rows import dict_row
 
-    conn = psycopg.connect(database_url, options="-c role=da_writer", row_factory=dict_row)
+    conn = psycopg.connect(database_url, options="-c role=da_writer", row_factory=dict_row, autocommit=True)
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-    with conn.pipeline():  # psycopg opens the transaction (BEGIN) and leaves it open
-        finish = orders._send_placement(Tx(conn), guest, "Ada", request, None, orders.request_fingerprint(request))
+    batch = Batch(conn)
+    finish = orders._send_placement(Tx(conn, batch), guest, "Ada", request, None, orders.request_fingerprint(request))
+    batch.run("BEGIN ISOLATION LEVEL REPEATABLE READ", commit=False)  # left open: COMMIT when told
     order = finish()
     assert order is not None
     return conn, order
@@ -489,7 +488,7 @@ def test_two_guests_placing_at_once_write_no_common_row(
         assert not worker.is_alive(), "Bob's placement waited for Ada's open transaction"
         assert isinstance(results[0], orders.Placement), results
         assert results[0].order["number"] != ada["number"]
-        conn.commit()
+        conn.execute("COMMIT")
     finally:
         conn.close()
 
@@ -508,7 +507,7 @@ def test_two_placements_that_pick_the_same_slot_conflict_and_one_moves_on(
         RETRIES.reset()
         worker, results = _place_in_thread(uuid.uuid4(), request_for(drinks["Mojito"]))
         _wait_for(lambda: _waiting_on_a_lock(admin_conn), worker, "the second placement to wait")
-        conn.commit()
+        conn.execute("COMMIT")
         worker.join(timeout=30)
     finally:
         conn.close()
@@ -535,7 +534,7 @@ def test_one_guest_placing_twice_at_once_is_counted_exactly(
         monkeypatch.setattr(orders, "_pick", _Pinned(0.8, 800))  # a different slot and number
         worker, results = _place_in_thread(guest, request_for(drinks["Mojito"]))
         _wait_for(lambda: _waiting_on_a_lock(admin_conn), worker, "the second placement to wait")
-        conn.commit()
+        conn.execute("COMMIT")
         worker.join(timeout=30)
     finally:
         conn.close()
