@@ -362,6 +362,60 @@ def test_twenty_parallel_requests_with_one_key_make_one_order(admin_conn: Any, d
     assert history["n"] == 1
 
 
+class _ReadsAfter(UnitOfWork):
+    """A unit of work that changes the bar around each read: what happens between a
+    refused placement and the read that says why."""
+
+    def __init__(self, before: Callable[[], None], after: Callable[[], None] = lambda: None) -> None:
+        super().__init__(Database(), publish=lambda *_: None)
+        self.before, self.after, self.reads = before, after, 0
+
+    def read(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self.reads += 1
+        self.before()
+        try:
+            return super().read(fn, *args, **kwargs)
+        finally:
+            self.after()
+
+
+def test_a_placement_refused_by_a_bar_that_then_opens_is_placed_again(admin_conn: Any, drinks: dict) -> None:
+    """Closed when the placement ran, open when the refusal is read: nothing refuses it
+    any more, so it is placed again, once."""
+    _clear_queue(admin_conn)
+    settings = {"message": "", "max_queue": 30, "max_active_per_guest": 3}
+    _set_bar(admin_conn, is_open=False, **settings)
+    own = _ReadsAfter(before=lambda: _set_bar(admin_conn, is_open=True, **settings))
+    guest = uuid.uuid4()
+    try:
+        placement = orders.place_order(own, guest, "Ada", request_for(drinks["Margarita"]))
+    finally:
+        own.db.close()
+    assert placement.created and own.reads == 1
+    assert len(order_rows(admin_conn, guest)) == 1
+
+
+def test_a_bar_that_keeps_changing_under_a_placement_is_a_conflict(admin_conn: Any, drinks: dict) -> None:
+    """Closed at every attempt, open at every read: after PLACEMENT_ATTEMPTS the guest
+    is told to try again (409), and nothing was written."""
+    _clear_queue(admin_conn)
+    settings = {"message": "", "max_queue": 30, "max_active_per_guest": 3}
+    _set_bar(admin_conn, is_open=False, **settings)
+    own = _ReadsAfter(
+        before=lambda: _set_bar(admin_conn, is_open=True, **settings),
+        after=lambda: _set_bar(admin_conn, is_open=False, **settings),
+    )
+    guest = uuid.uuid4()
+    try:
+        with pytest.raises(ConflictError):
+            orders.place_order(own, guest, "Ada", request_for(drinks["Margarita"]))
+    finally:
+        own.db.close()
+        _set_bar(admin_conn, is_open=True, **settings)
+    assert own.reads == orders.PLACEMENT_ATTEMPTS
+    assert order_rows(admin_conn, guest) == []
+
+
 def test_a_twin_committing_after_the_lookups_meets_the_unique_index(
     database_url: str, admin_conn: Any, drinks: dict
 ) -> None:
