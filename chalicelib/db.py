@@ -23,6 +23,9 @@
   with jittered backoff. `RETRIES` counts the retries for the benchmarks. A write that
   still conflicts after MAX_ATTEMPTS raises `DatabaseBusy`; the commit happens before
   `write` returns, so an answered write is a committed write.
+* `write_in_one_trip` sends a whole write transaction as one message (chalicelib/batch.py:
+  statements prepared once per connection, values quoted client-side), for the writes a
+  crowd makes at once (order placement); retried and committed like `write`.
 """
 
 from __future__ import annotations
