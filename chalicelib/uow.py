@@ -37,7 +37,7 @@ Flusher = Callable[[list[str]], Any]
 class Tx:
     """One attempt of a write transaction: its connection, and what it recorded.
 
-    `execute`, `cursor`, `pipeline` and `transaction` are the connection's, so SQL helpers written
+    `execute`, `cursor` and `transaction` are the connection's, so SQL helpers written
     against a connection take a `Tx` as well; pass `tx.conn` where a helper's type asks
     for the connection itself."""
 
@@ -72,9 +72,6 @@ class Tx:
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
         return self.conn.cursor(*args, **kwargs)
-
-    def pipeline(self) -> Any:
-        return self.conn.pipeline()
 
     def transaction(self, *args: Any, **kwargs: Any) -> Any:
         return self.conn.transaction(*args, **kwargs)  # refused inside a write: chalicelib/db.py

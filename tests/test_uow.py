@@ -113,3 +113,41 @@ def test_announce_publishes_at_once_and_reads_lend_a_connection(database_url: st
     uow.announce("PictureRequested", {"drink_id": "d"})
     assert outbox.steps == [("publish", "PictureRequested", False)]
     assert uow.read(lambda conn: conn.execute("SELECT 1 AS one").fetchone()["one"]) == 1
+
+
+def test_a_one_trip_write_publishes_what_its_finish_records_after_the_commit(
+    database_url: str, outbox: Outbox
+) -> None:
+    """`write_in_one_trip`: the batch is sent, committed, then `finish` reads the rows and
+    records; the event goes out once, and another connection already sees the row."""
+    section_id = uuid.uuid4()
+
+    def send(tx: Tx, name: str) -> Any:
+        inserted = tx.batch.execute(
+            "INSERT INTO sections (id, name, name_key, position) VALUES (%s, %s, %s, 99) RETURNING id::text AS id",
+            (section_id, name, name.lower()),
+        )
+
+        def finish() -> str:
+            row = inserted.fetchone()
+            tx.record("MenuChanged", {"id": row["id"]})
+            return row["id"]
+
+        return finish
+
+    assert _uow(outbox).write_in_one_trip(send, _name()) == str(section_id)
+    assert outbox.steps == [("publish", "MenuChanged", True)]
+
+
+def test_a_failed_one_trip_write_publishes_nothing(database_url: str, outbox: Outbox) -> None:
+    def send(tx: Tx) -> Any:
+        name = _name()
+        tx.batch.execute(
+            "INSERT INTO sections (id, name, name_key, position) VALUES (%s, %s, %s, 99)", (uuid.uuid4(), name, name)
+        )
+        tx.batch.execute("SELECT 1 / %s", (0,))
+        return lambda: tx.record("MenuChanged", {})
+
+    with pytest.raises(pg_errors.DivisionByZero):
+        _uow(outbox).write_in_one_trip(send)
+    assert outbox.steps == []
