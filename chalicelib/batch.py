@@ -18,6 +18,7 @@ import functools
 import hashlib
 import itertools
 import re
+import threading
 import uuid
 import weakref
 from datetime import datetime
@@ -30,6 +31,7 @@ from psycopg.pq import TransactionStatus
 
 # Statements this connection has prepared (by name): a connection is one server session.
 _PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = weakref.WeakKeyDictionary()
+_PREPARED_LOCK = threading.Lock()  # chalice local's threads share it (each its own connections)
 _NAMED = re.compile(r"%\((\w+)\)s")
 _POSITIONAL = re.compile(r"(?<!%)%s")
 _SQL_TYPES: dict[type, str] = {
@@ -131,11 +133,13 @@ class Batch:
             self._send(begin, commit)
         except pg_errors.InvalidSqlStatementName:
             rollback(self.conn)
-            _PREPARED.pop(self.conn, None)
+            with _PREPARED_LOCK:
+                _PREPARED.pop(self.conn, None)
             self._send(begin, commit)
 
     def _send(self, begin: str, commit: bool) -> None:
-        prepared = _PREPARED.setdefault(self.conn, set())
+        with _PREPARED_LOCK:
+            prepared = _PREPARED.setdefault(self.conn, set())
         for name, definition, _ in self._statements:
             if name not in prepared:
                 self.conn.execute(f"PREPARE {name} {definition}")  # outside any transaction
