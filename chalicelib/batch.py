@@ -14,6 +14,7 @@ An error in one statement skips the rest and the COMMIT (the caller rolls back).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -142,7 +143,10 @@ class Batch:
             prepared = _PREPARED.setdefault(self.conn, set())
         for name, definition, _ in self._statements:
             if name not in prepared:
-                self.conn.execute(f"PREPARE {name} {definition}")  # outside any transaction
+                # Outside any transaction. Already there (our registry lost track of it):
+                # the same name is the same text and types, so it is the same statement.
+                with contextlib.suppress(pg_errors.DuplicatePreparedStatement):
+                    self.conn.execute(f"PREPARE {name} {definition}")
                 prepared.add(name)
         lines, values = [begin], []
         for name, _, args in self._statements:

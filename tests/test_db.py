@@ -376,6 +376,21 @@ def test_a_one_trip_write_survives_psycopg_deallocating_every_prepared_statement
     database.close()
 
 
+def test_a_one_trip_write_whose_statements_the_registry_forgot_still_runs(database_url: str, admin_conn: Any) -> None:
+    """The server still has the statements but the client-side registry lost track of
+    them: PREPARE says "already exists", which is the same statement (the name is its
+    text and types), and the write goes on."""
+    from chalicelib import batch as batch_module
+
+    database = Database()
+    database.write_in_one_trip(_set_message, "prepared")
+    with batch_module._PREPARED_LOCK:
+        batch_module._PREPARED.clear()
+    assert database.write_in_one_trip(_set_message, "still") == ("repeatable read", "still")
+    admin_conn.execute("UPDATE bar_settings SET message = '' WHERE id = 'bar'")
+    database.close()
+
+
 def test_an_error_in_a_one_trip_write_writes_nothing_and_keeps_the_connection(
     database_url: str, admin_conn: Any
 ) -> None:
