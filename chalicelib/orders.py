@@ -399,11 +399,14 @@ def _with_drinks(sql: str, drink_count: int) -> str:
 
 @functools.cache
 def _items_sql(item_count: int) -> str:
-    values = ", ".join("(%s::int, %s::uuid, %s::int, %s::text)" for _ in range(item_count))
+    values = ", ".join(
+        f"({i}, %(item_{i}_drink)s::uuid, %(item_{i}_quantity)s::int, %(item_{i}_notes)s::text)"
+        for i in range(item_count)
+    )
     return f"""INSERT INTO order_items (order_id, position, drink_id, drink_name, quantity, notes)
-SELECT %s, v.position, v.drink_id, d.name, v.quantity, v.notes
+SELECT %(order_id)s, v.position, v.drink_id, d.name, v.quantity, v.notes
 FROM (VALUES {values}) AS v(position, drink_id, quantity, notes) JOIN drinks d ON d.id = v.drink_id
-WHERE EXISTS (SELECT 1 FROM orders p WHERE p.id = %s)
+WHERE {_PLACED}
 RETURNING position, drink_name"""
 
 
@@ -446,14 +449,13 @@ def _send_placement(
         slot_start=_pick.random(),
         number_start=_pick.randint(1, PICKUP_NUMBER_MAX),
     )
-    item_params: list[Any] = [order_id]
-    for position, item in enumerate(request.items):
-        item_params += [position, item.drink_id, item.quantity, item.notes]
-    item_params.append(order_id)
+    for i, item in enumerate(request.items):
+        params.update({f"item_{i}_drink": item.drink_id, f"item_{i}_quantity": item.quantity})
+        params[f"item_{i}_notes"] = item.notes
     batch = tx.batch
     order_cur = batch.execute(_with_drinks(_INSERT_ORDER_SQL, params["drink_count"]), params)
     batch.execute(_CLAIM_SQL, params)
-    items_cur = batch.execute(_items_sql(len(request.items)), item_params)
+    items_cur = batch.execute(_items_sql(len(request.items)), params)
     batch.execute(_HISTORY_SQL, params)
 
     def finish() -> dict[str, Any] | None:
