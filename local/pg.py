@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -49,3 +52,34 @@ def ensure_database(admin_uri: str, name: str) -> str:
 def drop_database(admin_uri: str, name: str) -> None:
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def migrated_database(admin_uri: str, prefix: str) -> Iterator[str]:
+    """A fresh database in `admin_uri`'s cluster, migrated and seeded, set as the app's
+    DATABASE_URL while it lives (the previous value comes back), dropped afterwards.
+    For test modules that need a database of their own, and for the benchmarks."""
+    from chalicelib.config import settings
+    from chalicelib.db import database, reset_database
+    from sql.migrate import migrate
+    from sql.seed import seed
+
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = ensure_database(admin_uri, name)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    settings.cache_clear()
+    reset_database()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate(conn)
+        seed(database().write)
+        yield url
+    finally:
+        reset_database()
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+        settings.cache_clear()
+        drop_database(admin_uri, name)

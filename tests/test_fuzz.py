@@ -26,8 +26,7 @@ from pydantic import BaseModel
 
 import app as app_module
 from chalicelib import validation
-from local.pg import drop_database, ensure_database
-from tests.databases import own_database
+from local.pg import drop_database, ensure_database, migrated_database
 from tests.guest_fixtures import secrets_manager  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,7 +189,7 @@ def contract_problem(status: int, headers: dict[str, str], body: bytes, *, in_pr
 def fuzz_database(pg_cluster: str, user_pool: Any) -> Iterator[str]:
     """A database of its own (migrated and seeded), so what the fuzzer's accepted
     requests change cannot disturb other tests."""
-    with own_database(pg_cluster, "da_fuzz") as url:
+    with migrated_database(pg_cluster, "da_fuzz") as url:
         yield url
 
 

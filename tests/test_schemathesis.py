@@ -33,8 +33,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from local.pg import migrated_database
 from tests.admin_menu_helpers import configure
-from tests.databases import own_database
 from tools import openapi
 
 CHECKS = [
@@ -61,7 +61,7 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 @pytest.fixture(scope="module")
 def fuzz_database(pg_cluster: str, user_pool: Any) -> Iterator[str]:
     """A database of the run's own (the session's stays as the other tests left it)."""
-    with own_database(pg_cluster, "da_fuzz") as url:
+    with migrated_database(pg_cluster, "da_fuzz") as url:
         yield url
 
 
